@@ -1,0 +1,3 @@
+"""kmo: measure vertical jumps from ordinary video."""
+
+__version__ = "0.1.0"

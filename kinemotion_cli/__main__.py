@@ -1,0 +1,3 @@
+from kinemotion_cli.cli import main
+
+main()

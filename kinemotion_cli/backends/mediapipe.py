@@ -1,0 +1,123 @@
+"""MediaPipe Tasks PoseLandmarker backend (BlazePose-33 mapped to Halpe-26).
+
+IMAGE running mode is the default: VIDEO mode tracks and smooths landmarks over time, which
+lags fast motion such as takeoff and landing (see README, "Running modes and models").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import time
+
+import numpy as np
+
+from kinemotion_cli.backends import BackendOptions
+from kinemotion_cli.errors import KmoError
+from kinemotion_cli.landmarks import blazepose_to_halpe26
+from kinemotion_cli.models import MEDIAPIPE_MODELS, resolve
+
+DEFAULT_MODEL = "full"
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence glog/TFLite chatter written to fd 2 while the graph starts."""
+    try:
+        fd = os.dup(2)
+    except OSError:
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        with contextlib.redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        os.dup2(fd, 2)
+        os.close(fd)
+        os.close(devnull)
+
+
+class MediaPipeBackend:
+    """PoseLandmarker in IMAGE (default) or VIDEO running mode."""
+
+    name = "mediapipe"
+
+    def __init__(self, options: BackendOptions) -> None:
+        os.environ.setdefault("GLOG_minloglevel", "2")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        variant = options.model or DEFAULT_MODEL
+        if variant not in MEDIAPIPE_MODELS:
+            raise KmoError(
+                f"unknown MediaPipe model {variant!r}; choose one of {', '.join(MEDIAPIPE_MODELS)}."
+            )
+        if options.running_mode not in ("image", "video"):
+            raise KmoError("--running-mode must be 'image' or 'video'.")
+        if options.device not in ("auto", "cpu"):
+            raise KmoError(
+                f"the mediapipe backend runs on the CPU only (asked: {options.device}); "
+                "use --device cpu, or --backend rtmpose for GPU."
+            )
+        path = resolve(MEDIAPIPE_MODELS[variant], options.model_dir, quiet=options.quiet)
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        mode = (
+            vision.RunningMode.VIDEO
+            if options.running_mode == "video"
+            else vision.RunningMode.IMAGE
+        )
+        opts = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(path)),
+            running_mode=mode,
+            num_poses=max(1, options.num_poses),
+            min_pose_detection_confidence=0.5,
+            min_pose_presence_confidence=0.5,
+            min_tracking_confidence=0.5,
+        )
+        t0 = time.perf_counter()
+        try:
+            with _quiet_native_stderr():
+                self._landmarker = vision.PoseLandmarker.create_from_options(opts)
+        except (RuntimeError, ValueError) as exc:
+            raise KmoError(
+                f"cannot load MediaPipe model {path} ({str(exc).splitlines()[0][:120]}); "
+                "the file is corrupt: delete it or point --model-dir to a good copy."
+            ) from None
+        self._video = mode == vision.RunningMode.VIDEO
+        self._last_ms = -1
+        self.info = {
+            "backend": "mediapipe",
+            "model": f"pose_landmarker_{variant}",
+            "running_mode": options.running_mode,
+            "device_requested": options.device,
+            "device_used": "cpu",
+            "load_s": time.perf_counter() - t0,
+        }
+
+    def infer(self, image: np.ndarray, t_s: float) -> list[np.ndarray]:
+        import mediapipe as mp
+
+        h, w = image.shape[:2]
+        mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
+        if self._video:
+            ms = max(int(round(t_s * 1000.0)), self._last_ms + 1)
+            self._last_ms = ms
+            result = self._landmarker.detect_for_video(mp_image, ms)
+        else:
+            result = self._landmarker.detect(mp_image)
+        people = []
+        for pose in result.pose_landmarks:
+            arr = np.array(
+                [
+                    [lm.x * w, lm.y * h, lm.visibility if lm.visibility is not None else 1.0]
+                    for lm in pose
+                ],
+                dtype=np.float64,
+            )
+            people.append(blazepose_to_halpe26(arr))
+        return people
+
+    def close(self) -> None:
+        self._landmarker.close()

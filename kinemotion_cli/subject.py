@@ -1,0 +1,109 @@
+"""Subject selection: follow each person across frames and pick the jumper.
+
+People are associated frame to frame by the distance between their box centres relative to
+their size. The jumper is the track, present in most frames, with the largest vertical range
+of the hips relative to body height; a standing bystander or a coach barely moves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kinemotion_cli.errors import ExitCode, KmoError
+from kinemotion_cli.landmarks import INDEX, N_KEYPOINTS, bbox
+
+MAX_MATCH = 0.6  # centre distance / box height allowed between frames
+MAX_AGE_S = 1.0
+
+
+@dataclass
+class Track:
+    """One person followed over time."""
+
+    frames: dict[int, np.ndarray] = field(default_factory=dict)
+    box: np.ndarray | None = None
+    last_t: float = -np.inf
+
+
+def _centre_size(box: np.ndarray) -> tuple[np.ndarray, float]:
+    return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2]), max(box[3] - box[1], 1.0)
+
+
+def build_tracks(people_per_frame: list[list[np.ndarray]], times: np.ndarray) -> list[Track]:
+    """Greedy frame-to-frame association of detected people into tracks."""
+    tracks: list[Track] = []
+    for i, people in enumerate(people_per_frame):
+        boxes = [bbox(p) for p in people]
+        cands = [(j, b) for j, b in enumerate(boxes) if b is not None]
+        pairs = []
+        for ti, tr in enumerate(tracks):
+            if tr.box is None or times[i] - tr.last_t > MAX_AGE_S:
+                continue
+            c0, s0 = _centre_size(tr.box)
+            for j, b in cands:
+                c1, s1 = _centre_size(b)
+                d = float(np.linalg.norm(c1 - c0)) / max(s0, s1)
+                if d <= MAX_MATCH:
+                    pairs.append((d, ti, j))
+        used_t, used_p = set(), set()
+        for _d, ti, j in sorted(pairs):
+            if ti in used_t or j in used_p:
+                continue
+            used_t.add(ti)
+            used_p.add(j)
+            tracks[ti].frames[i] = people[j]
+            tracks[ti].box = boxes[j]
+            tracks[ti].last_t = float(times[i])
+        for j, b in cands:
+            if j not in used_p:
+                tracks.append(Track({i: people[j]}, b, float(times[i])))
+    return tracks
+
+
+def _motion(track: Track) -> tuple[float, float]:
+    """(vertical hip range / body height, median body height) of a track."""
+    hips = np.array([p[INDEX["hip"], 1] for p in track.frames.values()])
+    sizes = np.array([b[3] - b[1] for p in track.frames.values() if (b := bbox(p)) is not None])
+    size = float(np.median(sizes)) if sizes.size else 1.0
+    hips = hips[np.isfinite(hips)]
+    if hips.size < 3:
+        return 0.0, size
+    return float(np.percentile(hips, 98) - np.percentile(hips, 2)) / size, size
+
+
+def select_jumper(
+    people_per_frame: list[list[np.ndarray]], times: np.ndarray
+) -> tuple[np.ndarray, dict]:
+    """The jumper's landmarks ``(T, 26, 3)`` (NaN where absent) and how it was chosen."""
+    n = len(people_per_frame)
+    tracks = [t for t in build_tracks(people_per_frame, times) if len(t.frames) >= max(3, 0.1 * n)]
+    if not tracks:
+        raise KmoError(
+            "nobody was detected in the video; film the whole athlete, well lit, "
+            "and check the file shows a person.",
+            ExitCode.NOT_MEASURABLE,
+        )
+    stats = []
+    for tr in tracks:
+        motion, size = _motion(tr)
+        coverage = len(tr.frames) / n
+        stats.append((motion, coverage, size, tr))
+    max_cov = max(s[1] for s in stats)
+    eligible = [s for s in stats if s[1] >= 0.5 * max_cov]
+    eligible.sort(key=lambda s: (s[0], s[2]), reverse=True)
+    best = eligible[0]
+    info = {"people_tracked": len(tracks), "jumper_coverage": round(best[1], 4)}
+    if len(eligible) > 1:
+        second = eligible[1]
+        if best[0] > 0.08 and second[0] > 0.75 * best[0] and second[2] > 0.5 * best[2]:
+            raise KmoError(
+                "several people move as much as each other, so the jumper is ambiguous; "
+                "film one athlete at a time, or crop the video to the jumper.",
+                ExitCode.NOT_MEASURABLE,
+            )
+    out = np.full((n, N_KEYPOINTS, 3), np.nan)
+    for i, person in best[3].frames.items():
+        out[i] = person
+    return out, info
