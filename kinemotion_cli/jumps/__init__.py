@@ -6,6 +6,7 @@ adds its own events and metrics to the shared flight measurement.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,7 +60,14 @@ def _check_visible(s: Signals, fl: Flight) -> None:
             )
 
 
-def analyze(
+def analyze(*args, **kwargs) -> JumpResult:
+    """Find the jump in a landmark series and measure it (see :func:`_analyze`)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices are handled
+        return _analyze(*args, **kwargs)
+
+
+def _analyze(
     t: np.ndarray,
     landmarks: np.ndarray,
     fps: float,

@@ -40,18 +40,21 @@ def find_drop(
     falling = np.isfinite(y) & (y > box + thr)
     if floor - box < 2 * thr:
         return None
-    a_fixed = ppm * G / 2 if (falling.sum() < 5 and ppm) else None
-    # Include one frame after the fall ends only via the floor root, never contact frames.
-    fit = fit_parabola(t[falling], y[falling], a_fixed=a_fixed)
+    # The feet fall freely: with a known scale the curvature is fixed (a = ppm g / 2), which
+    # pins the moment of leaving the box far better than a free fit of a few frames.
+    fit = fit_parabola(t[falling], y[falling], a_fixed=ppm * G / 2 if ppm else None)
     if fit is None or fit.a <= 0:
         return None
     roots = fit.roots(floor)
     if roots is None:
         return None
     contact = roots[1]
-    leave = min(fit.vertex(), contact)
+    at_box = fit.roots(box)
+    leave = at_box[0] if at_box is not None else fit.vertex()
+    leave = min(leave, contact)
     sig_c = fit.time_sigma(contact, s.noise_px)
-    sig_l = float(np.sqrt(fit.cov[1, 1]) / (2 * fit.a)) + 0.5 / s.fps
+    sig_l = fit.time_sigma(leave, s.noise_px) if at_box is not None else 0.5 / s.fps
+    sig_l = min(sig_l, 0.5 / s.fps + float(np.sqrt(fit.cov[1, 1]) / (2 * fit.a)))
     return Drop(leave, sig_l, contact, sig_c, floor - box)
 
 
@@ -70,21 +73,23 @@ def measure(
         ),
     }
     box_m = drop.box_px / ctx.ppm
-    drop_sd = G * fall * (drop.leave_sigma + drop.contact_sigma)
     rsi = jump_height_m / gct if gct > 0 else float("nan")
     rsi_ft = fl.duration / gct if gct > 0 else float("nan")
     metrics = {
         "ground_contact_time_s": Measure(gct, "s", gct_sd, "first contact to takeoff"),
         "rsi_height_over_contact": Measure(rsi, "m/s", None, "jump height / ground contact time"),
         "rsi_flight_over_contact": Measure(rsi_ft, "", None, "flight time / ground contact time"),
-        "drop_height_m": Measure(
-            G * fall**2 / 2, "m", drop_sd, "free fall: g t^2 / 2 from leaving the box to contact"
+        "fall_time_s": Measure(
+            fall,
+            "s",
+            float(np.hypot(drop.leave_sigma, drop.contact_sigma)),
+            "leaving the box to first contact",
         ),
-        "box_height_m": Measure(
+        "drop_height_m": Measure(
             box_m,
             "m",
             box_m * ctx.ppm_sigma / ctx.ppm + 1 / ctx.ppm,
-            "box top above floor; " + ctx.scale_method,
+            "feet on the box above the floor; " + ctx.scale_method,
         ),
     }
     return events, metrics
