@@ -121,6 +121,10 @@ def analyze(
         typer.Option(envvar="KMO_MODEL_DIR", help="Folder with model files (offline machines)."),
     ] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="Inference threads.")] = None,
+    det_every: Annotated[
+        int, typer.Option(min=1, help="rtmpose: run the person detector every N frames.")
+    ] = 1,
+    batch: Annotated[int, typer.Option(min=1, help="rtmpose: pose crops per batch (GPU).")] = 1,
     height: Annotated[
         float | None,
         typer.Option(
@@ -148,6 +152,8 @@ def analyze(
         model_dir=str(model_dir) if model_dir else None,
         running_mode=running_mode.value,
         threads=threads,
+        det_every=det_every,
+        batch=batch,
         quiet=quiet or as_json or as_csv,
     )
     if as_csv:

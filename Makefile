@@ -1,0 +1,41 @@
+# kmo developer commands. `make run` and `make test` are the README's two set-up commands.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SAMPLE ?= sample_videos/cmj_60fps.mp4
+
+.PHONY: setup run test test-fast lint format bench samples clean
+
+$(BIN)/kmo: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(BIN)/kmo
+
+setup: $(BIN)/kmo  ## create .venv and install kmo with its test tools
+
+run: setup  ## install, then measure a sample video
+	$(BIN)/kmo analyze $(SAMPLE)
+
+test: setup  ## the whole test suite (unit + end-to-end on generated video)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+test-fast: setup  ## unit tests only
+	$(BIN)/python -m pytest -m "not e2e"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup  ## speed and memory figures, measured side by side in one run
+	$(BIN)/python -m kinemotion_cli.bench
+
+samples: setup  ## regenerate the committed sample videos from tests/assets
+	$(BIN)/python -m tests.groundtruth samples --out sample_videos
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
