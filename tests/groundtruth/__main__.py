@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     r.add_argument("--box", type=float, default=0.3, help="drop-jump box height (m)")
     r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--bystander", action="store_true", help="add a second, standing person")
     r.add_argument("--stature", type=float, default=1.75)
     r.add_argument(
         "--takeoff", type=float, default=None, help="takeoff time (s); default: auto, off-frame"
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             stature_m=args.stature,
             takeoff_s=args.takeoff,
             duration_s=args.duration,
+            bystander=args.bystander,
         )
         truth = render(spec, args.out)
         print(

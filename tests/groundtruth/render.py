@@ -50,6 +50,7 @@ class Spec:
     depth: float | None = None  # countermovement / squat / contact depth; None = per-jump default
     box: float = 0.3  # drop-jump box height
     seed: int = 0
+    bystander: bool = False  # paste a second, standing person (the other clip's sprite)
     stature_m: float = 1.75
     takeoff_s: float | None = None  # None = auto (off-frame); for "none": movement start
     eccentric_s: float = 0.5
@@ -167,6 +168,28 @@ class Scene:
         self.bg_box = self.bg.copy()  # static background with the box drawn in
         if self.box_rect is not None:
             self._draw_box(self.bg_box)
+        if spec.bystander:
+            self._draw_bystander(self.bg_box, "back" if spec.source == "front" else "front")
+
+    def _draw_bystander(self, img: np.ndarray, source: str) -> None:
+        """Alpha-blend a second person, standing still, beside the jumper (slightly behind)."""
+        _, sp, meta = _load(source)
+        k = self.k * 0.85
+        sw, sh = max(1, round(sp.shape[1] * k)), max(1, round(sp.shape[0] * k))
+        rgba = cv2.resize(sp.astype(np.float32) / 255.0, (sw, sh), interpolation=cv2.INTER_AREA)
+        h, w = img.shape[:2]
+        jumper_mid = self.left_x + self.sprite.rgba.shape[1] / 2
+        x0 = int(round(0.02 * w)) if jumper_mid > w / 2 else int(round(w - sw - 0.02 * w))
+        foot = self.top_y + self.sprite.foot - 0.06 * self.ppm  # a little further back
+        y0 = int(round(foot - meta["foot_row"] * k))
+        ys0, xs0 = max(y0, 0), max(x0, 0)
+        ys1, xs1 = min(y0 + sh, h), min(x0 + sw, w)
+        if ys1 <= ys0 or xs1 <= xs0:
+            return
+        part = rgba[ys0 - y0 : ys1 - y0, xs0 - x0 : xs1 - x0]
+        alpha = part[..., 3:]
+        region = img[ys0:ys1, xs0:xs1]
+        region[:] = region * (1 - alpha) + part[..., :3] * 255.0 * alpha
 
     def ground_foot_y(self) -> float:
         """Output row (pixel index) of the lowest opaque sprite row when standing on the ground."""

@@ -1,0 +1,124 @@
+"""End-to-end: the real `kmo analyze` CLI on generated video, compared with exact truth.
+
+Bounds are the product's accuracy promises: |flight time error| <= 8 ms at >= 60 fps and
+<= 17 ms at 30 fps; |jump height error| <= 1 cm at >= 60 fps; drop-jump contact time within
+one frame; rotated video equal to its upright twin within 1 ms.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kinemotion_cli.errors import ExitCode
+from tests.conftest import SAMPLES, render_once, run_kmo, truth_of
+
+pytestmark = pytest.mark.e2e
+
+# name -> (render spec or None for a committed sample, expected jump_type)
+CASES = {
+    "cmj_60fps": (None, "cmj"),
+    "drop_jump_60fps": (None, "drop_jump"),
+    "squat_jump_60fps": (None, "squat_jump"),
+    "cmj_30fps_back": (dict(jump="cmj", fps=30, source="back", flight_time=0.45), "cmj"),
+    "dj_30fps": (dict(jump="dj", fps=30, source="front", box=0.4, flight_time=0.42), "drop_jump"),
+    "sj_240fps": (
+        dict(jump="sj", fps=240, width=360, height=640, source="front", flight_time=0.55),
+        "squat_jump",
+    ),
+    "dj_120fps_noisy": (
+        dict(jump="dj", fps=120, source="back", noise=3.0, crf=26, flight_time=0.48),
+        "drop_jump",
+    ),
+}
+
+
+def _video(gt_dir, name):
+    spec, _ = CASES[name]
+    return SAMPLES / f"{name}.mp4" if spec is None else render_once(gt_dir, name, **spec)
+
+
+def _analyze(path, *extra):
+    proc = run_kmo("analyze", str(path), "--json", *extra)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1, proc.stdout  # one JSON object per video, nothing else on stdout
+    return proc.returncode, json.loads(lines[0])
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_jump_measured_within_bounds(gt_dir, name: str) -> None:
+    path = _video(gt_dir, name)
+    truth = truth_of(path)
+    code, out = _analyze(path)
+    assert code == 0, out
+    assert out["jump_type"] == CASES[name][1]
+    fps = truth["fps"]
+    ft_tol = 0.008 if fps >= 60 else 0.017
+    ft_err = out["metrics"]["flight_time_s"] - truth["metrics"]["flight_time_s"]
+    assert abs(ft_err) <= ft_tol, f"flight time error {ft_err * 1000:.2f} ms"
+    for ev in ("takeoff_s", "landing_s"):
+        assert abs(out["events"][ev] - truth["events"][ev]) <= ft_tol
+    if fps >= 60:
+        h_err = out["metrics"]["jump_height_m"] - truth["metrics"]["jump_height_m"]
+        assert abs(h_err) <= 0.01, f"height error {h_err * 100:.2f} cm"
+    if out["jump_type"] == "drop_jump":
+        gct_err = (
+            out["metrics"]["ground_contact_time_s"] - truth["metrics"]["ground_contact_time_s"]
+        )
+        assert abs(gct_err) <= 1.0 / fps, f"contact time error {gct_err * 1000:.2f} ms"
+        assert abs(out["events"]["contact_start_s"] - truth["events"]["contact_start_s"]) <= 1 / fps
+    # The contract: methods and uncertainties ride along with every metric.
+    assert out["metric_details"]["jump_height_m"]["method"].startswith("flight time")
+    assert out["metric_details"]["flight_time_s"]["uncertainty"] > 0
+    assert out["frames"] == truth["frames"]
+    assert out["fps"] == pytest.approx(fps, rel=1e-3)
+
+
+def test_rotated_video_matches_upright_twin(gt_dir) -> None:
+    # Low crf so the twins differ by rotation only, not by compression artefacts.
+    spec = dict(jump="cmj", fps=60, source="front", flight_time=0.52, crf=10)
+    upright = render_once(gt_dir, "cmj_rot0", **spec)
+    rotated = render_once(gt_dir, "cmj_rot-90", rotation=-90, **spec)
+    _, a = _analyze(upright)
+    _, b = _analyze(rotated)
+    assert b["rotation_deg"] == 270  # -90 as FFmpeg reports it, counter-clockwise
+    assert (b["width"], b["height"]) == (a["width"], a["height"]) == (540, 960)
+    for k in ("takeoff_s", "landing_s"):
+        assert abs(a["events"][k] - b["events"][k]) <= 0.001
+    assert abs(a["metrics"]["flight_time_s"] - b["metrics"]["flight_time_s"]) <= 0.001
+
+
+def test_no_jump_exits_with_no_jump_code(gt_dir) -> None:
+    path = render_once(gt_dir, "none", jump="none", fps=30)
+    code, out = _analyze(path)
+    assert code == ExitCode.NO_JUMP
+    assert out["status"] == "error" and "no jump" in out["error"]
+
+
+def test_bystander_does_not_steal_the_measurement(gt_dir) -> None:
+    path = render_once(gt_dir, "bystander", jump="cmj", fps=30, bystander=True, duration_s=3.0)
+    code, out = _analyze(path)
+    assert code == 0
+    assert out["subject"]["people_tracked"] == 2  # both people were seen ...
+    assert out["subject"]["jumper_coverage"] > 0.95  # ... and the jumper was followed
+    truth = truth_of(path)
+    assert abs(out["metrics"]["flight_time_s"] - truth["metrics"]["flight_time_s"]) <= 0.017
+
+
+def test_forced_type_mismatch_exit_code() -> None:
+    code, out = _analyze(SAMPLES / "cmj_60fps.mp4", "--jump", "dj")
+    assert code == ExitCode.JUMP_MISMATCH
+    assert "does not match" in out["error"]
+
+
+def test_table_output_and_determinism() -> None:
+    path = SAMPLES / "drop_jump_60fps.mp4"
+    first = run_kmo("analyze", str(path), "--json")
+    second = run_kmo("analyze", str(path), "--json")
+    assert first.stdout == second.stdout  # byte-identical
+    table = run_kmo("analyze", str(path))
+    assert table.returncode == 0
+    for text in ("Takeoff", "flight_time_s", "ms", "cm", "flight time: h = g t^2 / 8"):
+        assert text in table.stdout
