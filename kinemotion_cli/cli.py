@@ -211,10 +211,28 @@ def _error(exc: KmoError) -> None:
     sys.stderr.flush()
 
 
+def _silence_native_stderr() -> None:
+    """Send native-library chatter on fd 2 (MediaPipe/absl logs) to /dev/null.
+
+    Python's ``sys.stderr`` keeps writing to the real stderr through a duplicate of fd 2, so
+    kmo's own messages and progress bars still show. ``--debug`` keeps everything.
+    """
+    try:
+        real = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        sys.stderr = os.fdopen(real, "w", buffering=1, encoding="utf-8", errors="replace")
+    except OSError:
+        pass
+
+
 def main() -> None:
     """Console-script entry point: map every failure to a documented exit code."""
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "--debug" not in sys.argv:
+        _silence_native_stderr()
     try:
         code = app(standalone_mode=False)
     except KmoError as exc:
