@@ -55,8 +55,8 @@ def test_rtmpose_halpe26_follows_the_person(models) -> None:
     for shift in (0, 80):
         (p,) = b.infer(frame(shift=shift), 0.0)
         assert p.shape == (26, 3)
-        feet = p[[INDEX[n] for n in ("left_heel", "right_big_toe", "left_small_toe")], 1]
-        assert np.all(np.abs(feet - (BOTTOM - shift)) < 4)
+        toes = p[[INDEX["left_big_toe"], INDEX["right_big_toe"]], 1]
+        assert np.all(np.abs(toes - (BOTTOM - shift)) < 3)
         assert abs(p[INDEX["head"], 1] - (TOP - shift)) < 4
         assert abs(p[INDEX["hip"], 0] - (LEFT + RIGHT) / 2) < 4
         assert np.all(p[:, 2] > 0.8) and np.all(p[:, 2] <= 1.0)

@@ -1,0 +1,178 @@
+"""RTMPose CPU throughput: tuned vs default onnxruntime sessions, and the effect of --det-every.
+
+No real weights are needed: the models are random-weight convolution trunks of realistic size
+(multiply-adds of RTMPose-m, RTMPose-s and YOLOX-tiny) built with ``tests/onnx_fakes.py``,
+so run this from a checkout (``make bench``). Speeds are realistic; outputs are meaningless
+except that the fake detector and pose head still track the person in the sample video.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+VIDEO = ROOT / "sample_videos" / "cmj_60fps.mp4"
+RTMPOSE_M_MACS = 1.9e9  # RTMPose-m 256x192
+RTMPOSE_S_MACS = 0.68e9  # RTMPose-s 256x192
+YOLOX_TINY_MACS = 3.2e9  # YOLOX-tiny 416x416 (6.45 GFLOPs)
+
+
+def _time_runs(session, feed: dict, n: int) -> list[float]:  # noqa: ANN001
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        session.run(None, feed)
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def _decode_load(stop: threading.Event) -> None:
+    """Keep decoding the sample video, as kmo's decode thread does during inference."""
+    from kinemotion_cli.video import iter_frames, probe
+
+    info = probe(str(VIDEO))
+    while not stop.is_set():
+        for _ in iter_frames(str(VIDEO), info):
+            if stop.is_set():
+                return
+
+
+def tuned_vs_default(model: Path, rounds: int = 5, runs: int = 8) -> dict[str, float]:
+    """Median ms per crop, default vs tuned sessions, interleaved, alone and beside decoding."""
+    import onnxruntime as ort
+
+    from kinemotion_cli.backends import ort as ortk
+
+    default = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    tuned = ort.InferenceSession(
+        str(model), sess_options=ortk.session_options(), providers=["CPUExecutionProvider"]
+    )
+    feed = {"input": np.random.default_rng(0).standard_normal((1, 3, 256, 192), np.float32)}
+    result: dict[str, float] = {}
+    for label in ("alone", "with decoding"):
+        stop = threading.Event()
+        worker = None
+        if label == "with decoding" and VIDEO.exists():
+            worker = threading.Thread(target=_decode_load, args=(stop,), daemon=True)
+            worker.start()
+        _time_runs(default, feed, 2), _time_runs(tuned, feed, 2)  # warm-up
+        d, t = [], []
+        for _ in range(rounds):  # side by side: alternate so drift hits both equally
+            d += _time_runs(default, feed, runs)
+            t += _time_runs(tuned, feed, runs)
+        stop.set()
+        if worker is not None:
+            worker.join(timeout=5)
+        result[f"default_ms {label}"] = 1e3 * statistics.median(d)
+        result[f"tuned_ms {label}"] = 1e3 * statistics.median(t)
+    return result
+
+
+def end_to_end(folder: Path, rounds: int = 2) -> dict[str, float]:
+    """Whole-video frames/s (decode thread + inference), default vs tuned sessions, alternated."""
+    from kinemotion_cli.backends import BackendOptions
+    from kinemotion_cli.backends.rtmpose import RTMPoseBackend
+    from kinemotion_cli.pipeline import run_pose
+    from kinemotion_cli.video import probe
+
+    fps: dict[str, list[float]] = {"default": [], "tuned": []}
+    for _ in range(rounds):
+        for label, threads in (("default", 0), ("tuned", None)):
+            opts = BackendOptions(model_dir=str(folder), threads=threads, quiet=True)
+            b = RTMPoseBackend(opts)
+            info = probe(str(VIDEO))
+            times, _, total = run_pose(str(VIDEO), info, [b])
+            fps[label].append(len(times) / total)
+            b.close()
+    return {k: statistics.median(v) for k, v in fps.items()}
+
+
+def det_every_effect(folder: Path, frames: int = 90) -> dict[int, float]:
+    """End-to-end backend frames/s on pre-decoded sample frames for several --det-every."""
+    from kinemotion_cli.backends import BackendOptions
+    from kinemotion_cli.backends.rtmpose import RTMPoseBackend
+    from kinemotion_cli.video import iter_frames, probe
+
+    info = probe(str(VIDEO))
+    images = []
+    for f in iter_frames(str(VIDEO), info):
+        images.append(f.image)
+        if len(images) >= frames:
+            break
+    out: dict[int, float] = {}
+    for n in (1, 2, 4, 8):
+        b = RTMPoseBackend(
+            BackendOptions(mode="lightweight", model_dir=str(folder), det_every=n, quiet=True)
+        )
+        b.infer(images[0], 0.0)
+        t0 = time.perf_counter()
+        found = sum(1 for i, im in enumerate(images) if b.infer(im, i / 60))
+        out[n] = len(images) / (time.perf_counter() - t0)
+        assert found == len(images), "the fake detector lost the person"
+        b.close()
+    return out
+
+
+def rtm_bench() -> list[str]:
+    """Printing-ready lines for ``make bench``."""
+    try:
+        from tests.groundtruth import Spec
+        from tests.onnx_fakes import make_pose, scene_background, write_model_dir
+    except ImportError:
+        return ["rtmpose bench: skipped (needs a source checkout with tests/ and onnx)"]
+    from kinemotion_cli.backends import ort as ortk
+
+    lines = [
+        "RTMPose CPU (random-weight models of realistic size; speed only, no real weights)",
+        f"  threads: tuned {ortk.default_threads()} (physical cores available to the "
+        f"process, cgroup quota {ortk.cgroup_cpu_limit() or 'none'}); default = "
+        "onnxruntime's own choice, as rtmlib creates it",
+    ]
+    with tempfile.TemporaryDirectory(prefix="kmo-bench-") as tmp:
+        model = make_pose(Path(tmp) / "rtmpose_m_like.onnx", heavy_macs=RTMPOSE_M_MACS)
+        r = tuned_vs_default(model)
+        for label in ("alone", "with decoding"):
+            d, t = r[f"default_ms {label}"], r[f"tuned_ms {label}"]
+            lines.append(
+                f"  RTMPose-m-size crop, {label}: default {d:.1f} ms, tuned {t:.1f} ms, "
+                f"tuned/default throughput x{d / t:.2f}"
+            )
+        if not VIDEO.exists():  # pragma: no cover
+            return [*lines, "  --det-every: skipped (no sample_videos/cmj_60fps.mp4)"]
+        import json
+
+        spec = Spec(**json.loads(VIDEO.with_suffix(".truth.json").read_text())["spec"])
+        folder = write_model_dir(
+            Path(tmp) / "models",
+            scene_background(spec),
+            "lightweight",
+            heavy_det_macs=YOLOX_TINY_MACS,
+            heavy_pose_macs=RTMPOSE_S_MACS,
+        )
+        e2e_dir = write_model_dir(
+            Path(tmp) / "e2e", scene_background(spec), "balanced", heavy_pose_macs=RTMPOSE_M_MACS
+        )
+        e = end_to_end(e2e_dir)
+        lines.append(
+            f"  whole video (decode thread + RTMPose-m-size pose, detector cost ~0): default "
+            f"{e['default']:.1f} fps, tuned {e['tuned']:.1f} fps, "
+            f"x{e['tuned'] / e['default']:.2f}"
+        )
+        fps = det_every_effect(folder)
+        lines.append(
+            "  --det-every (lightweight: YOLOX-tiny-size 416 + RTMPose-s-size, tuned, "
+            "inference only): "
+            + ", ".join(f"{n}: {v:.1f} fps" for n, v in fps.items())
+            + f" (x{fps[max(fps)] / fps[1]:.2f} at {max(fps)})"
+        )
+    return lines
+
+
+if __name__ == "__main__":
+    print("\n".join(rtm_bench()))
