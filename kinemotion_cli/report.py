@@ -136,6 +136,9 @@ def to_dict(a: Analysis, timings: bool = False) -> dict:
         "subject": tr.subject,
         "quality": quality(a),
     }
+    for key, name in (("auto", "backend_choice"), ("missing_landmarks", "missing_landmarks")):
+        if tr.backend_info.get(key):
+            out[name] = tr.backend_info[key]
     if timings:
         out["timing"] = {k: _r(v, 4) for k, v in tr.timing.items()}
         out["timing"]["model_load_s"] = _r(tr.backend_info.get("load_s"), 4)
