@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--video", default=str(DEFAULT_VIDEO))
     ap.add_argument("--frames", type=int, default=120, help="frames for inference-only fps")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument("--skip-rtm", action="store_true", help="skip the RTMPose session bench")
     args = ap.parse_args(argv)
     video = args.video
     if not Path(video).is_file():
@@ -169,6 +170,12 @@ def main(argv: list[str] | None = None) -> int:
         f"  peak memory, 4x longer video {res['rss_long_mb']:7.1f} MiB ({res['wall_long_s']:.1f} s)"
     )
     print(f"  memory long / short        {res['rss_long_over_short']:8.2f} x  (target: flat, ~1.0)")
+    sys.stdout.flush()
+    if not args.skip_rtm:
+        from kinemotion_cli.bench_rtm import rtm_bench
+
+        for line in rtm_bench():
+            print(line, flush=True)
     return 0
 
 
