@@ -17,7 +17,19 @@ from kinemotion_cli.errors import ExitCode, KmoError
 from kinemotion_cli.landmarks import INDEX
 
 G = 9.81  # m/s^2
-ASSUMED_STATURE_M = 1.70  # only used to sanity-check a flight's curvature, never reported
+ASSUMED_STATURE_M = 1.70
+# All foot points: averaging them cancels much of the pose model's tendency to draw airborne
+# feet plantar-flexed (heels drawn higher, toes lower than in a rigid translation).
+FOOT_NAMES = (
+    "left_heel",
+    "right_heel",
+    "left_big_toe",
+    "right_big_toe",
+    "left_small_toe",
+    "right_small_toe",
+    "left_ankle",
+    "right_ankle",
+)  # only used to sanity-check a flight's curvature, never reported
 
 
 @dataclass
@@ -158,19 +170,10 @@ def _aligned_mean(ys: np.ndarray) -> np.ndarray:
 def compute_signals(t: np.ndarray, landmarks: np.ndarray, fps: float) -> Signals:
     """Clean the landmarks and derive the foot, hip and head signals."""
     lm = sig.mask_low_confidence(landmarks)
-    foot_idx = [
-        INDEX[n]
-        for n in (
-            "left_heel",
-            "right_heel",
-            "left_big_toe",
-            "right_big_toe",
-            "left_small_toe",
-            "right_small_toe",
-        )
-    ]
-    source = "heels and toes"
-    if np.isfinite(lm[:, foot_idx, 1]).sum() < 0.3 * len(t) * len(foot_idx):
+    foot_idx = [INDEX[n] for n in FOOT_NAMES]
+    source = "heels, toes and ankles"
+    heel_toe = foot_idx[:6]
+    if np.isfinite(lm[:, heel_toe, 1]).sum() < 0.3 * len(t) * len(heel_toe):
         foot_idx = [INDEX["left_ankle"], INDEX["right_ankle"]]
         source = "ankles (no heel/toe landmarks)"
     head = np.fmin(lm[:, INDEX["head"], 1], lm[:, INDEX["nose"], 1])
@@ -283,10 +286,48 @@ def _fit_flight(s: Signals, i0: int, i1: int, floor: float, thr: float, win: int
     r_pre, r_post = fit.roots(f_pre), fit.roots(f_post)
     if r_pre is None or r_post is None:
         return None
-    to, ld = r_pre[0], r_post[1]
-    return Flight(
-        to, ld, fit.time_sigma(to, sd_pre), fit.time_sigma(ld, sd_post), fit, i0, i1, f_pre, f_post
+    to, sd_to = _refine_root(s, fit, f_pre, sd_pre, (r_pre[0], fit.vertex()), early=True)
+    ld, sd_ld = _refine_root(s, fit, f_post, sd_post, (fit.vertex(), r_post[1]), early=False)
+    return Flight(to, ld, sd_to, sd_ld, fit, i0, i1, f_pre, f_post)
+
+
+LOCAL_FIT_FRACTION = 0.7  # frames below this fraction of the apex height refine each root
+
+
+def _refine_root(
+    s: Signals,
+    fit: Parabola,
+    level: float,
+    level_sd: float,
+    span: tuple[float, float],
+    early: bool,
+) -> tuple[float, float]:
+    """Re-estimate one root from the airborne frames nearest the floor on its side.
+
+    The curvature stays that of the whole flight (it is g times the scale); only the offset
+    and slope are refitted on the frames in the lower part of the flight, which carry the
+    timing information and are least affected by how the pose model sees a body high in
+    the air. Falls back to the whole-flight root when too few frames are available.
+    """
+    root = fit.roots(level)
+    base = root[0] if early else root[1]
+    apex_h = level - float(fit(fit.vertex()))
+    t, y = s.t, s.foot_y
+    lo, hi = span
+    sel = (
+        (t > lo + 0.5 / s.fps) & (t < hi) & np.isfinite(y)
+        if early
+        else ((t > lo) & (t < hi - 0.5 / s.fps) & np.isfinite(y))
     )
+    sel &= level - y < LOCAL_FIT_FRACTION * apex_h
+    if sel.sum() < 3:
+        return base, fit.time_sigma(base, level_sd)
+    local = fit_parabola(t[sel], y[sel], a_fixed=fit.a)
+    r = local.roots(level) if local is not None else None
+    if r is None:
+        return base, fit.time_sigma(base, level_sd)
+    new = r[0] if early else r[1]
+    return new, local.time_sigma(new, level_sd)
 
 
 def index_at(t: np.ndarray, time: float) -> int:
