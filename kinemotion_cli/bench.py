@@ -102,8 +102,9 @@ def peak_rss_mb(video: str) -> tuple[float, float]:
         os.unlink(out)
 
 
-def loop_video(src: str, dst: str, times: int) -> None:
-    """Write ``src`` repeated ``times`` times (continuous timestamps) to ``dst``."""
+def loop_video(src: str, dst: str, times: int, frames: int | None = None) -> None:
+    """Write ``src`` (its first ``frames`` frames if given) repeated ``times`` times
+    (continuous timestamps) to ``dst``."""
     import av
 
     info = probe(src)
@@ -113,7 +114,9 @@ def loop_video(src: str, dst: str, times: int) -> None:
         stream.pix_fmt = "yuv420p"
         k = 0
         for _ in range(times):
-            for f in iter_frames(src, info):
+            for i, f in enumerate(iter_frames(src, info)):
+                if frames is not None and i >= frames:
+                    break
                 frame = av.VideoFrame.from_ndarray(f.image, format="rgb24")
                 frame.pts = k
                 k += 1
