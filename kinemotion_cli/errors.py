@@ -22,6 +22,7 @@ class KmoError(Exception):
     """An expected failure: a one-line message saying what is wrong and what to do."""
 
     def __init__(self, message: str, code: ExitCode = ExitCode.BAD_INPUT) -> None:
+        message = " ".join(str(message).split())  # always one line on stderr
         super().__init__(message)
         self.message = message
         self.code = code

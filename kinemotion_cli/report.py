@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from kinemotion_cli import __version__
-from kinemotion_cli.landmarks import FOOT_POINTS
+from kinemotion_cli.landmarks import FOOT_POINTS, INDEX
 from kinemotion_cli.pipeline import Analysis
 
 SCHEMA_VERSION = 1
@@ -57,19 +57,114 @@ def _r(x: float | None, nd: int = 6) -> float | None:
     return 0.0 if v == 0 else v
 
 
-def quality(a: Analysis) -> dict:
-    """Landmark and timing quality of one measured video, with a verdict."""
-    r, tr = a.result, a.tracked
-    s, fl = r.signals, r.flight
-    warnings = list(tr.info.warnings) + list(r.warnings)
-    fps = float(np.round(1.0 / np.median(np.diff(tr.times)), 3)) if len(tr.times) > 2 else 0.0
-    scores = tr.landmarks[:, FOOT_POINTS, 2]
+# Quality thresholds (documented in the README, "Quality report").
+MIN_EVENT_SCORE = 0.5  # mean landmark score around an event
+MAX_CAMERA_MOTION_PCT = 3.0  # foot drift while standing still, % of body height
+MAX_DROPPED_SHARE = 0.02  # dropped frames outside the jump
+FOOT_EVENTS = ("takeoff_s", "landing_s", "contact_start_s", "box_leave_s")
 
-    def near(time: float) -> float | None:
-        i = int(np.searchsorted(tr.times, time))
-        seg = scores[max(i - 2, 0) : i + 2]
+
+def frame_timing(times: np.ndarray) -> dict:
+    """Dropped frames (timestamp gaps over 1.5 intervals) and timestamp jitter."""
+    if len(times) < 3:
+        return {"dropped_frames": 0, "gaps": [], "timestamp_jitter_ms": None}
+    dt = np.diff(times)
+    med = float(np.median(dt))
+    gap = dt > 1.5 * med
+    missing = np.where(gap, np.round(dt / med) - 1, 0).astype(int)
+    regular = dt[~gap]
+    return {
+        "dropped_frames": int(missing.sum()),
+        "gaps": [(float(times[k]), float(times[k + 1])) for k in np.flatnonzero(gap)],
+        "timestamp_jitter_ms": _r(1000 * float(np.std(regular)), 3) if regular.size else None,
+    }
+
+
+def _fps_adequacy(metrics: dict, fps: float) -> dict:
+    """Whether the frame rate suffices for each metric: ok, marginal or inadequate.
+
+    Durations are judged by how many frame intervals they span (>= 10 ok, >= 5 marginal; the
+    flight is judged on its sub-frame parabola fit, so >= 6 frames is ok, >= 4 marginal);
+    peak velocities need >= 50 fps (ok) or >= 25 fps (marginal) for a 10 Hz low-pass.
+    """
+    flight = metrics.get("flight_time_s")
+    flight_frames = flight.value * fps if flight is not None else 0.0
+
+    def grade(n: float, ok: float, marginal: float) -> str:
+        return "ok" if n >= ok else ("marginal" if n >= marginal else "inadequate")
+
+    out = {}
+    for key, m in metrics.items():
+        if key in ("flight_time_s", "jump_height_m") or key.startswith("rsi_flight"):
+            out[key] = grade(flight_frames, 6, 4)
+        elif "velocity" in key:
+            out[key] = grade(fps, 50, 25)
+        elif m.unit == "s" and m.value is not None and np.isfinite(m.value):
+            out[key] = grade(m.value * fps, 10, 5)
+        elif key.startswith("rsi"):  # a height (flight) over a duration (contact/takeoff)
+            parts = [out.get("flight_time_s", "ok")]
+            for dur in ("ground_contact_time_s", "time_to_takeoff_s"):
+                d = metrics.get(dur)
+                if d is not None and np.isfinite(d.value):
+                    parts.append(grade(d.value * fps, 10, 5))
+            order = ("ok", "marginal", "inadequate")
+            out[key] = max(parts, key=order.index)
+        else:
+            out[key] = "ok"  # depths and heights: spatial, not limited by the frame rate
+    return out
+
+
+def _camera_motion(a: Analysis, start: float) -> float | None:
+    """Foot drift (p95 - p5 of x and y, % of body height) while standing before ``start``.
+
+    A proxy for camera motion: on a tripod the standing feet do not move in the image. Needs
+    0.3 s of quiet standing; None otherwise.
+    """
+    tr, s = a.tracked, a.result.signals
+    lm = tr.landmarks[:, FOOT_POINTS, :]
+    ok = np.nan_to_num(lm[..., 2], nan=0.0) >= 0.3
+    x = np.where(ok, lm[..., 0], np.nan)
+    y = np.where(ok, lm[..., 1], np.nan)
+    with np.errstate(all="ignore"):
+        fx, fy = np.nanmean(x, axis=1), np.nanmean(y, axis=1)
+    quiet = (tr.times < start - 0.1) & np.isfinite(fx) & np.isfinite(fy)
+    if tr.times[quiet].size < 3 or np.ptp(tr.times[quiet]) < 0.3:
+        return None
+    drift = max(float(np.percentile(v[quiet], 95) - np.percentile(v[quiet], 5)) for v in (fx, fy))
+    return 100 * drift / s.body_px
+
+
+def quality(a: Analysis) -> dict:
+    """Landmark, timing and frame-rate quality of one measured video, with a verdict.
+
+    The verdict is "low confidence" when any reason is listed (see README, "Quality report").
+    """
+    r, tr, info = a.result, a.tracked, a.tracked.info
+    s, fl = r.signals, r.flight
+    warnings = list(info.warnings) + list(r.warnings)
+    times = tr.times
+    fps = float(np.round(1.0 / np.median(np.diff(times)), 3)) if len(times) > 2 else 0.0
+    groups = {
+        "feet": list(FOOT_POINTS),
+        "hips": [INDEX["left_hip"], INDEX["right_hip"]],
+    }
+
+    def near(time: float, points: list[int]) -> float | None:
+        i = int(np.searchsorted(times, time))
+        seg = tr.landmarks[max(i - 2, 0) : i + 2, points, 2]
         return _r(float(np.nanmean(seg)), 3) if np.isfinite(seg).any() else None
 
+    event_conf = {
+        k: near(m.value, groups["feet" if k in FOOT_EVENTS else "hips"])
+        for k, m in r.events.items()
+        if m.value is not None and np.isfinite(m.value)
+    }
+    timing = frame_timing(times)
+    starts = [m.value for m in r.events.values() if m.value is not None and np.isfinite(m.value)]
+    jump_from, jump_to = min(starts, default=fl.takeoff), fl.landing
+    in_jump = sum(1 for t0, t1 in timing["gaps"] if t1 >= jump_from - 0.1 and t0 <= jump_to + 0.1)
+    cam = _camera_motion(a, jump_from)
+    adequacy = _fps_adequacy(r.metrics, fps)
     q = {
         "detection_rate": tr.subject.get("detection_rate"),
         "foot_noise_px": _r(s.noise_px, 3),
@@ -77,10 +172,18 @@ def quality(a: Analysis) -> dict:
         "body_height_px": _r(s.body_px, 1),
         "foot_signal": s.foot_source,
         "flight_fit_rms_px": _r(fl.fit.rms, 3),
-        "frames_in_flight": int(((tr.times > fl.takeoff) & (tr.times < fl.landing)).sum()),
-        "foot_score_at_takeoff": near(fl.takeoff),
-        "foot_score_at_landing": near(fl.landing),
+        "frames_in_flight": int(((times > fl.takeoff) & (times < fl.landing)).sum()),
+        "foot_score_at_takeoff": event_conf.get("takeoff_s"),
+        "foot_score_at_landing": event_conf.get("landing_s"),
+        "event_confidence": event_conf,
         "measured_fps": fps,
+        "fps_adequacy": adequacy,
+        "dropped_frames": timing["dropped_frames"],
+        "dropped_frames_in_jump": in_jump,
+        "duplicated_frames": int(info.duplicate_frames),
+        "undecodable_frames": int(info.decode_errors),
+        "timestamp_jitter_ms": timing["timestamp_jitter_ms"],
+        "camera_motion_pct_body": _r(cam, 2) if cam is not None else None,
     }
     low = []
     if q["frames_in_flight"] < 6:
@@ -89,11 +192,28 @@ def quality(a: Analysis) -> dict:
         low.append(f"the athlete was detected in only {100 * q['detection_rate']:.0f}% of frames")
     if s.noise_px > 0.01 * s.body_px:
         low.append("foot landmarks are jittery (noise > 1% of body height)")
-    for key in ("foot_score_at_takeoff", "foot_score_at_landing"):
-        if q[key] is not None and q[key] < 0.5:
-            low.append(f"low landmark confidence at {key.rsplit('_', 1)[-1]} ({q[key]:.2f})")
+    for key, score in event_conf.items():
+        if score is not None and score < MIN_EVENT_SCORE:
+            low.append(f"low landmark confidence at {key.removesuffix('_s')} ({score:.2f})")
     if fl.fit.rms > 0.02 * s.body_px:
         low.append("the feet do not follow a clean flight parabola")
+    if in_jump:
+        low.append(f"{in_jump} gap(s) of dropped frames during the jump")
+    elif q["dropped_frames"] > MAX_DROPPED_SHARE * len(times):
+        low.append(f"{q['dropped_frames']} dropped frames (timestamp gaps)")
+    if q["undecodable_frames"] or q["duplicated_frames"]:
+        low.append(
+            f"damaged video: {q['undecodable_frames']} undecodable and "
+            f"{q['duplicated_frames']} duplicated frame(s)"
+        )
+    bad = sorted(k for k, v in adequacy.items() if v == "inadequate")
+    if bad:
+        low.append(f"{fps:g} fps is too low for {', '.join(bad)}")
+    if cam is not None and cam > MAX_CAMERA_MOTION_PCT:
+        low.append(
+            f"the camera (or the feet) moved during quiet standing ({cam:.1f}% of body "
+            "height): use a tripod"
+        )
     q["verdict"] = "low confidence" if low else "ok"
     q["reasons"] = low
     q["warnings"] = warnings
@@ -145,7 +265,7 @@ def to_dict(a: Analysis, timings: bool = False) -> dict:
     return out
 
 
-def error_dict(video: str, message: str, code: int) -> dict:
+def error_dict(video: str | None, message: str, code: int) -> dict:
     """The JSON object for a video that could not be measured."""
     return {
         "schema_version": SCHEMA_VERSION,

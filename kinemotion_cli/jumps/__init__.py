@@ -60,6 +60,46 @@ def _check_visible(s: Signals, fl: Flight) -> None:
             )
 
 
+def _check_before_takeoff(s: Signals, fl: Flight, hip_h: np.ndarray, hip_v: np.ndarray) -> None:
+    """The video must show the athlete (hips tracked) for a few frames before takeoff."""
+    i_to = index_at(s.t, fl.takeoff)
+    lo = max(index_at(s.t, fl.takeoff - 3.0), 1)
+    if i_to - lo < 3:
+        raise KmoError(
+            f"the video starts too late: takeoff at {fl.takeoff:.3f} s leaves no time before "
+            "the jump; film at least 1 s of standing before the jump.",
+            ExitCode.NO_JUMP,
+        )
+    seg = slice(lo, i_to)
+    if (np.isfinite(hip_h[seg]) & np.isfinite(hip_v[seg])).sum() < 3:
+        raise KmoError(
+            "the athlete's hips are not tracked before takeoff; film the whole body.",
+            ExitCode.NOT_MEASURABLE,
+        )
+
+
+RATIOS = {
+    "rsi_modified": ("jump_height_m", "time_to_takeoff_s"),
+    "rsi_height_over_contact": ("jump_height_m", "ground_contact_time_s"),
+    "rsi_flight_over_contact": ("flight_time_s", "ground_contact_time_s"),
+}
+
+
+def _ratio_uncertainties(metrics: dict[str, Measure]) -> None:
+    """Fill in the 1-sigma uncertainty of ratio metrics (RSI) from their two terms."""
+    for key, (num, den) in RATIOS.items():
+        m, n, d = metrics.get(key), metrics.get(num), metrics.get(den)
+        if m is None or m.uncertainty is not None or n is None or d is None:
+            continue
+        if not (np.isfinite(m.value) and n.value and d.value) or None in (
+            n.uncertainty,
+            d.uncertainty,
+        ):
+            continue
+        rel = float(np.hypot(n.uncertainty / n.value, d.uncertainty / d.value))
+        m.uncertainty = abs(m.value) * rel if np.isfinite(rel) else None
+
+
 def analyze(*args, **kwargs) -> JumpResult:
     """Find the jump in a landmark series and measure it (see :func:`_analyze`)."""
     with warnings.catch_warnings():
@@ -125,6 +165,7 @@ def _analyze(
         breaks.append(index_at(t, drop.contact))
     standing_until = index_at(t, drop.leave if drop else fl.takeoff - 0.5)
     hip_h, hip_v = hip_height(s, breaks, standing_until)
+    _check_before_takeoff(s, fl, hip_h, hip_v)
     ctx = Context(s, fl, hip_h, hip_v, ppm, ppm_sd, scale_method, warnings)
 
     if drop is not None:
@@ -160,5 +201,6 @@ def _analyze(
         ev, me = cmj.measure(ctx, height)
     events = {**ev, **events}
     metrics.update(me)
+    _ratio_uncertainties(metrics)
     scale = {"pixels_per_m": ppm, "uncertainty": ppm_sd, "method": scale_method}
     return JumpResult(jump_type, events, metrics, scale, warnings, s, fl, hip_h)

@@ -1,0 +1,158 @@
+"""Property-based tests of event detection on random plausible (and implausible) trajectories.
+
+For any input, ``analyze`` either refuses with a :class:`KmoError` carrying a documented exit
+code and a one-line message, or returns ordered, finite events and physically plausible
+metrics with non-negative uncertainties.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kinemotion_cli.errors import ExitCode, KmoError
+from kinemotion_cli.jumps import JumpResult, analyze
+from kinemotion_cli.landmarks import N_KEYPOINTS
+from tests.landmark_series import series
+
+REFUSALS = {ExitCode.BAD_INPUT, ExitCode.NO_JUMP, ExitCode.NOT_MEASURABLE}
+ORDER = {
+    "cmj": ("movement_start_s", "lowest_point_s", "takeoff_s", "landing_s"),
+    "squat_jump": ("push_off_start_s", "takeoff_s", "landing_s"),
+    "drop_jump": ("box_leave_s", "contact_start_s", "takeoff_s", "landing_s"),
+}
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+
+
+def _check(t: np.ndarray, lm: np.ndarray, fps: float, jump: str = "auto"):  # noqa: ANN202
+    """Run analyze; assert the refusal or the result keeps the contract; return the result."""
+    try:
+        r = analyze(t, lm, fps, jump=jump)
+    except KmoError as exc:
+        assert exc.code in REFUSALS or exc.code == ExitCode.JUMP_MISMATCH
+        assert exc.message and "\n" not in exc.message
+        return None
+    check_result(t, r)
+    return r
+
+
+def check_result(t: np.ndarray, r: JumpResult) -> None:
+    """Events finite, inside the video and ordered; metrics plausible; uncertainties sane."""
+    ev = {k: m.value for k, m in r.events.items()}
+    for k, v in ev.items():
+        assert math.isfinite(v), k
+        assert t[0] - 0.5 <= v <= t[-1] + 0.5, (k, v)
+    seq = [ev[k] for k in ORDER[r.jump_type]]
+    assert seq == sorted(seq), dict(zip(ORDER[r.jump_type], seq))
+    me = {k: m.value for k, m in r.metrics.items()}
+    assert 0.08 <= me["flight_time_s"] <= 1.5
+    assert 0.005 < me["jump_height_m"] < 2.0
+    assert me["jump_height_m"] == pytest.approx(9.81 * me["flight_time_s"] ** 2 / 8)
+    for k in ("ground_contact_time_s", "time_to_takeoff_s", "concentric_duration_s"):
+        if k in me:
+            assert me[k] > 0, (k, me[k])
+    for k, m in {**r.metrics, **r.events}.items():
+        assert m.uncertainty is None or (math.isfinite(m.uncertainty) and m.uncertainty >= 0), k
+    for k in ("flight_time_s", "jump_height_m"):
+        assert r.metrics[k].uncertainty is not None, k
+    assert r.scale["pixels_per_m"] > 0
+
+
+@SETTINGS
+@given(
+    jump=st.sampled_from(["cmj", "squat_jump", "drop_jump"]),
+    fps=st.sampled_from([25.0, 29.97, 30.0, 50.0, 59.94, 60.0, 120.0, 240.0]),
+    flight=st.floats(0.25, 0.75),
+    depth=st.floats(0.12, 0.4),
+    noise=st.floats(0.0, 2.5),
+    standing=st.floats(1.0, 1.8),
+    dropout=st.floats(0.0, 0.08),
+    seed=st.integers(0, 10_000),
+)
+def test_plausible_jumps(
+    jump: str,
+    fps: float,
+    flight: float,
+    depth: float,
+    noise: float,
+    standing: float,
+    dropout: float,
+    seed: int,
+) -> None:
+    """Random plausible jumps: never an exception; when measured, accurate to a few frames."""
+    kw = {"flight_time": flight, "standing_s": standing}
+    if jump != "drop_jump":
+        kw["depth"] = depth
+    t, lm, m = series(jump, fps, noise_px=noise, seed=seed, **kw)
+    rng = np.random.default_rng(seed)
+    lost = rng.random(lm.shape[:2]) < dropout  # random landmark dropouts (low score)
+    lm[lost, 2] = 0.05
+    r = _check(t, lm, fps)
+    if r is None:
+        # Clean, well-sampled jumps must be measured.
+        assert not (noise < 1.0 and dropout == 0.0 and fps >= 50), "clean jump refused"
+        return
+    if dropout == 0.0 and noise <= 1.5:
+        assert r.jump_type == m.jump or (m.jump != "drop_jump" and r.jump_type != "drop_jump")
+        tol = 1.5 / fps + 0.005
+        assert abs(r.metrics["flight_time_s"].value - m.metrics["flight_time_s"]) <= tol
+
+
+@SETTINGS
+@given(
+    fps=st.floats(20.0, 240.0),
+    n_s=st.floats(0.3, 4.0),
+    amp=st.floats(0.0, 300.0),
+    gaps=st.floats(0.0, 0.5),
+    seed=st.integers(0, 10_000),
+)
+def test_random_trajectories_never_crash(
+    fps: float, n_s: float, amp: float, gaps: float, seed: int
+) -> None:
+    """Arbitrary random-walk bodies with missing landmarks: a refusal or a plausible result."""
+    rng = np.random.default_rng(seed)
+    n = max(2, int(n_s * fps))
+    t = np.arange(n) / fps
+    base = np.linspace(100, 900, N_KEYPOINTS)[None, :]  # head (top) to feet (bottom)
+    walk = np.cumsum(rng.normal(0, 1, (n, 1)), axis=0) * amp / math.sqrt(n)
+    lm = np.zeros((n, N_KEYPOINTS, 3))
+    lm[..., 0] = 540 + rng.normal(0, 2, (n, N_KEYPOINTS))
+    lm[..., 1] = base + walk + rng.normal(0, 2, (n, N_KEYPOINTS))
+    lm[..., 2] = np.where(rng.random((n, N_KEYPOINTS)) < gaps, np.nan, 0.9)
+    _check(t, lm, fps)
+
+
+@SETTINGS
+@given(
+    jump=st.sampled_from(["cmj", "squat_jump", "drop_jump"]),
+    cut=st.floats(0.0, 1.0),
+    hide=st.floats(0.0, 0.6),
+    asked=st.sampled_from(["auto", "cmj", "sj", "dj"]),
+)
+def test_truncated_and_occluded_jumps(jump: str, cut: float, hide: float, asked: str) -> None:
+    """Videos cut anywhere, or with the feet hidden for a stretch: refusal or a sane result."""
+    t, lm, m = series(jump, 60.0, noise_px=0.8, seed=1)
+    end = max(2, int(cut * len(t)))
+    t, lm = t[:end], lm[:end].copy()
+    lo = int(hide * len(t))
+    lm[lo : lo + int(0.15 * 60), :, 2] = 0.0  # a 0.15 s occlusion of the whole body
+    r = _check(t, lm, 60.0, jump=asked)
+    if r is not None and asked != "auto":
+        assert (r.jump_type == "drop_jump") == (asked == "dj")
+
+
+def test_property_checker_rejects_unordered_events() -> None:
+    """The checker itself fails on a result with swapped events (so it can catch bugs)."""
+    t, lm, _ = series("cmj", 60.0)
+    r = analyze(t, lm, 60.0)
+    check_result(t, r)
+    ev = r.events
+    ev["takeoff_s"], ev["landing_s"] = ev["landing_s"], ev["takeoff_s"]
+    with pytest.raises(AssertionError):
+        check_result(t, r)
