@@ -86,7 +86,7 @@ RATIOS = {
 
 
 def _ratio_uncertainties(metrics: dict[str, Measure]) -> None:
-    """Fill in the 1-sigma uncertainty of ratio metrics (RSI) from their two terms."""
+    """Fill in ratio metrics' (RSI) uncertainty from their terms; drop non-finite ones."""
     for key, (num, den) in RATIOS.items():
         m, n, d = metrics.get(key), metrics.get(num), metrics.get(den)
         if m is None or m.uncertainty is not None or n is None or d is None:
@@ -98,6 +98,9 @@ def _ratio_uncertainties(metrics: dict[str, Measure]) -> None:
             continue
         rel = float(np.hypot(n.uncertainty / n.value, d.uncertainty / d.value))
         m.uncertainty = abs(m.value) * rel if np.isfinite(rel) else None
+    for m in metrics.values():  # no number, no uncertainty (both print as null)
+        if m.uncertainty is not None and not (np.isfinite(m.value) and np.isfinite(m.uncertainty)):
+            m.uncertainty = None
 
 
 def analyze(*args, **kwargs) -> JumpResult:

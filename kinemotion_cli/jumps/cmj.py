@@ -9,6 +9,11 @@ from kinemotion_cli.jumps.common import Context, Measure, index_at, onset_before
 NAME = "cmj"
 
 
+def _arg(fn, x: np.ndarray, default: int) -> int:  # noqa: ANN001
+    """``fn`` (nanargmin/nanargmax) of ``x``, or ``default`` when ``x`` has no finite value."""
+    return int(fn(x)) if np.isfinite(x).any() else default
+
+
 def measure(ctx: Context, jump_height_m: float) -> tuple[dict[str, Measure], dict[str, Measure]]:
     """CMJ events and metrics from the hip trajectory before takeoff."""
     s, h, v = ctx.s, ctx.hip_h, ctx.hip_v
@@ -17,11 +22,13 @@ def measure(ctx: Context, jump_height_m: float) -> tuple[dict[str, Measure], dic
     i_to = index_at(t, ctx.flight.takeoff)
     lo = max(index_at(t, ctx.flight.takeoff - 3.0), 1)
     window = slice(lo, i_to)
-    i_low = lo + int(np.nanargmin(h[window]))
+    i_low = lo + _arg(np.nanargmin, h[window], i_to - 1 - lo)
     t_low = vertex_time(t, h, i_low)
-    i_pk_down = lo + int(np.nanargmin(v[lo : i_low + 1]))
+    i_pk_down = lo + _arg(np.nanargmin, v[lo : i_low + 1], i_low - lo)
     t_ms = onset_before(v, t, i_pk_down, lo)
-    i_pk_up = i_low + int(np.nanargmax(v[i_low : i_to + 1]))
+    # The sub-frame vertex may land a fraction of a frame outside its phase: keep the order.
+    t_low = min(max(t_low, t_ms), ctx.flight.takeoff)
+    i_pk_up = i_low + _arg(np.nanargmax, v[i_low : i_to + 1], 0)
     ppm = ctx.ppm
     depth = float(-h[i_low]) / ppm
     ecc, con, ttt = t_low - t_ms, ctx.flight.takeoff - t_low, ctx.flight.takeoff - t_ms
