@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", type=int, default=120, help="frames for inference-only fps")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--skip-rtm", action="store_true", help="skip the RTMPose session bench")
+    ap.add_argument("--skip-batch", action="store_true", help="skip the batch workers bench")
     args = ap.parse_args(argv)
     video = args.video
     if not Path(video).is_file():
@@ -178,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
         from kinemotion_cli.bench_rtm import rtm_bench
 
         for line in rtm_bench():
+            print(line, flush=True)
+    if not args.skip_batch:
+        from kinemotion_cli.bench_batch import batch_bench
+
+        for line in batch_bench():
             print(line, flush=True)
     return 0
 
