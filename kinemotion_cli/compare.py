@@ -25,21 +25,12 @@ import numpy as np
 
 from kinemotion_cli import __version__
 from kinemotion_cli.errors import KmoError
-from kinemotion_cli.landmarks import INDEX
+from kinemotion_cli.landmarks import FEET_NAMES, INDEX
 
 SCHEMA = "kmo.compare/1"
 MEDIAPIPE_VARIANTS = ("lite", "full", "heavy")
 RTM_MODES = ("lightweight", "balanced", "performance")
-JITTER_LANDMARKS = (
-    "left_ankle",
-    "right_ankle",
-    "left_heel",
-    "right_heel",
-    "left_big_toe",
-    "right_big_toe",
-    "left_small_toe",
-    "right_small_toe",
-)
+JITTER_LANDMARKS = FEET_NAMES
 GROUPS = {
     "ankles": ("left_ankle", "right_ankle"),
     "heels": ("left_heel", "right_heel"),

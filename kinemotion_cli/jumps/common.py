@@ -14,22 +14,10 @@ from scipy.ndimage import median_filter
 
 from kinemotion_cli import signal as sig
 from kinemotion_cli.errors import ExitCode, KmoError
-from kinemotion_cli.landmarks import INDEX
+from kinemotion_cli.landmarks import FOOT_POINTS, INDEX
 
 G = 9.81  # m/s^2
-ASSUMED_STATURE_M = 1.70
-# All foot points: averaging them cancels much of the pose model's tendency to draw airborne
-# feet plantar-flexed (heels drawn higher, toes lower than in a rigid translation).
-FOOT_NAMES = (
-    "left_heel",
-    "right_heel",
-    "left_big_toe",
-    "right_big_toe",
-    "left_small_toe",
-    "right_small_toe",
-    "left_ankle",
-    "right_ankle",
-)  # only used to sanity-check a flight's curvature, never reported
+ASSUMED_STATURE_M = 1.70  # only used to sanity-check a flight's curvature, never reported
 
 
 @dataclass
@@ -170,9 +158,11 @@ def _aligned_mean(ys: np.ndarray) -> np.ndarray:
 def compute_signals(t: np.ndarray, landmarks: np.ndarray, fps: float) -> Signals:
     """Clean the landmarks and derive the foot, hip and head signals."""
     lm = sig.mask_low_confidence(landmarks)
-    foot_idx = [INDEX[n] for n in FOOT_NAMES]
+    # All foot points: averaging them cancels much of the pose model's tendency to draw
+    # airborne feet plantar-flexed (heels drawn higher, toes lower than a rigid translation).
+    foot_idx = list(FOOT_POINTS)
     source = "heels, toes and ankles"
-    heel_toe = foot_idx[:6]
+    heel_toe = [i for i in foot_idx if i not in (INDEX["left_ankle"], INDEX["right_ankle"])]
     if np.isfinite(lm[:, heel_toe, 1]).sum() < 0.3 * len(t) * len(heel_toe):
         foot_idx = [INDEX["left_ankle"], INDEX["right_ankle"]]
         source = "ankles (no heel/toe landmarks)"
