@@ -250,7 +250,7 @@ def _skipped(job: Job) -> Outcome:
     return Outcome(job.index, obj, 0)
 
 
-class _Bar:
+class ProgressBar:
     """A rich progress bar on stderr (or nothing): frames for one worker, videos for several."""
 
     def __init__(self, enabled: bool, unit: str) -> None:
@@ -329,7 +329,7 @@ class Config:
 class _Printer:
     """Prints outcomes in input order: results on stdout, errors on stderr."""
 
-    def __init__(self, cfg: Config, bar: _Bar) -> None:
+    def __init__(self, cfg: Config, bar: ProgressBar) -> None:
         self.cfg, self.bar = cfg, bar
         self.pending: dict[int, Outcome] = {}
         self.next = 0
@@ -387,7 +387,7 @@ def run_batch(cfg: Config) -> int:
     todo = [j for j in jobs if not j.skip]
     workers = max(1, min(cfg.workers, len(todo)))
     show = not cfg.quiet and sys.stderr.isatty()
-    bar = _Bar(show, "videos" if workers > 1 else "frames")
+    bar = ProgressBar(show, "videos" if workers > 1 else "frames")
     printer = _Printer(cfg, bar)
     outcomes: list[Outcome | None] = [None] * len(jobs)
 
@@ -434,7 +434,9 @@ def run_batch(cfg: Config) -> int:
     return failed[0].code
 
 
-def _run_serial(todo: list[Job], cfg: Config, bar: _Bar, finish: Callable[[Outcome], None]) -> None:
+def _run_serial(
+    todo: list[Job], cfg: Config, bar: ProgressBar, finish: Callable[[Outcome], None]
+) -> None:
     n = len(todo)
     for k, job in enumerate(todo, 1):
         label = f"[{k}/{n}] {job.video.name}" if n > 1 else job.video.name
@@ -452,7 +454,7 @@ def _run_serial(todo: list[Job], cfg: Config, bar: _Bar, finish: Callable[[Outco
 
 
 def _run_pool(
-    todo: list[Job], cfg: Config, bar: _Bar, workers: int, finish: Callable[[Outcome], None]
+    todo: list[Job], cfg: Config, bar: ProgressBar, workers: int, finish: Callable[[Outcome], None]
 ) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed

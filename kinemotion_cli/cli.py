@@ -79,23 +79,6 @@ def _root(
     """kmo: measure vertical jumps from ordinary video."""
 
 
-def _progress(quiet: bool):  # noqa: ANN202
-    """A rich progress bar on stderr, only for a terminal and without --quiet."""
-    if quiet or not sys.stderr.isatty():
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} frames"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-
-
 @app.command()
 def analyze(
     videos: Annotated[
@@ -298,12 +281,12 @@ def compare(
     for p in (json_path if json_path not in (None, "-") else None, markdown, plot):
         if p is not None:
             refuse_existing(Path(p), force)
-    bar = _progress(quiet or json_path == "-")
+    from kinemotion_cli.batch import ProgressBar
+
+    bar = ProgressBar(not (quiet or json_path == "-") and sys.stderr.isatty(), "frames")
 
     def progress_for(video: str):  # noqa: ANN202
-        if bar is None:
-            return None
-        task = bar.add_task(Path(video).name, total=None)
+        task = bar.task(Path(video).name)
         return lambda done, total: bar.update(task, completed=done, total=total)
 
     kwargs = dict(
@@ -313,11 +296,15 @@ def compare(
         jump=jump.value,
         stature_m=height,
     )
-    if bar is None:
-        results = cmp.run_compare([str(v) for v in videos], configs, None, **kwargs)
-    else:
-        with bar:
-            results = cmp.run_compare([str(v) for v in videos], configs, progress_for, **kwargs)
+    try:
+        results = cmp.run_compare(
+            [str(v) for v in videos],
+            configs,
+            progress_for if bar.progress is not None else None,
+            **kwargs,
+        )
+    finally:
+        bar.close()
     if json_path == "-":
         typer.echo(cmp.to_json(results))
     else:
