@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SAMPLE ?= sample_videos/cmj_60fps.mp4
 
-.PHONY: setup run test test-fast lint format bench samples clean
+.PHONY: setup run test test-fast lint format bench samples fake-models clean
 
 $(BIN)/kmo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ format: setup
 
 bench: setup  ## speed and memory figures, measured side by side in one run
 	$(BIN)/python -m kinemotion_cli.bench
+
+fake-models: setup  ## stand-in RTMPose/RTMO models for the sample videos, in build/fake-models
+	$(BIN)/python -m tests.onnx_fakes --out build/fake-models
 
 samples: setup  ## regenerate the committed sample videos from tests/assets
 	$(BIN)/python -m tests.groundtruth samples --out sample_videos

@@ -1,9 +1,11 @@
 """Small ONNX stand-ins for the rtmlib models, with the real input/output signatures.
 
 * YOLOX with NMS inside: ``input [1,3,S,S]`` (BGR 0..255, letterboxed) -> ``dets [1,N,5]``,
-  ``labels [1,N]``. The fake is a background-subtraction detector: the letterboxed background
-  is a constant; the box spans the rows/columns that differ from it, widened or narrowed
-  to the pose crop's 3:4 aspect ratio around its centre. Score 1 if anything differs, else 0.
+  ``labels [1,N]``. The fake is a background-subtraction detector: it holds one or more
+  letterboxed backgrounds (constants) and uses the one closest to the frame; the box spans
+  the rows/columns that differ from it (after a 3x3 erosion against compression noise),
+  widened or narrowed to the pose crop's 3:4 aspect ratio around its centre.
+  Score 1 if anything differs, else 0.
 * RTMPose Halpe-26 SimCC: ``input [B,3,H,W]`` -> ``simcc_x [B,26,2W]``, ``simcc_y [B,26,2H]``:
   a fixed upright-person template placed in the crop (rtmlib pads the box by 1.25, so the
   box spans the middle 80 % of the crop). The person is tracked through the detector's box.
@@ -12,6 +14,9 @@
 
 ``heavy_macs`` adds a random-weight convolution trunk of about that many multiply-adds whose
 result is multiplied by 0 and added to the output, so timing is realistic and output sane.
+
+From a checkout, ``python -m tests.onnx_fakes --out DIR`` (``make fake-models``) writes models
+for all modes that work on every committed sample video, for ``--model-dir DIR``.
 """
 
 from __future__ import annotations
@@ -73,6 +78,13 @@ def letterbox(image_rgb: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+def _letterboxed(backgrounds: np.ndarray | list[np.ndarray], size: int) -> np.ndarray:
+    """``(K, size, size, 3)`` letterboxed backgrounds from one RGB image or a list of them."""
+    if isinstance(backgrounds, np.ndarray) and backgrounds.ndim == 3:
+        backgrounds = [backgrounds]
+    return np.stack([letterbox(b, size) for b in backgrounds])
+
+
 def _trunk(nodes: list, inits: list, x: str, hw: tuple[int, int], macs: float, tag: str) -> str:
     """Random-weight conv trunk of about ``macs`` multiply-adds; returns a scalar-ish output."""
     rng = np.random.default_rng(0)
@@ -115,11 +127,16 @@ def _trunk(nodes: list, inits: list, x: str, hw: tuple[int, int], macs: float, t
     return f"{tag}_out"
 
 
-def _box_nodes(nodes: list, inits: list, bg: np.ndarray, thr: float, count: int) -> None:
-    """Nodes computing x0, y0, x1, y1, w, h, present ([1] each) from ``input`` vs ``bg``."""
-    s = bg.shape[0]
+def _box_nodes(nodes: list, inits: list, bgs: np.ndarray, thr: float, count: int) -> None:
+    """Nodes computing x0, y0, x1, y1, w, h, present ([1] each) from ``input`` vs ``bgs``.
+
+    ``bgs`` is ``(K, S, S, 3)``: the background nearest to the frame (sum of absolute
+    differences) is the one subtracted.
+    """
+    s = bgs.shape[1]
     inits += [
-        _c("bg", bg.transpose(2, 0, 1)[None].astype(np.float32)),
+        _c("bgs_u8", np.clip(bgs + 0.5, 0, 255).astype(np.uint8).transpose(0, 3, 1, 2)),
+        _c("ax123", np.array([1, 2, 3], np.int64)),
         _c("thr", np.float32(thr)),
         _c("cnt", np.float32(count)),
         _c("ar", np.arange(s, dtype=np.float32)),
@@ -133,11 +150,23 @@ def _box_nodes(nodes: list, inits: list, bg: np.ndarray, thr: float, count: int)
     ]
     n = helper.make_node
     nodes += [
+        n("Cast", ["bgs_u8"], ["bgs"], to=TensorProto.FLOAT),  # stored as uint8: small files
+        n("Sub", ["input", "bgs"], ["diffs"]),  # [K,3,S,S]
+        n("Abs", ["diffs"], ["adiffs"]),
+        n("ReduceSum", ["adiffs", "ax123"], ["dist"], keepdims=0),  # [K]
+        n("ArgMin", ["dist"], ["nearest"], axis=0, keepdims=1),  # [1]
+        n("Gather", ["bgs", "nearest"], ["bg"], axis=0),  # [1,3,S,S]
         n("Sub", ["input", "bg"], ["diff"]),
         n("Abs", ["diff"], ["adiff"]),
         n("ReduceSum", ["adiff", "ax1"], ["dsum"], keepdims=0),  # [1,S,S]
         n("Greater", ["dsum", "thr"], ["mb"]),
-        n("Cast", ["mb"], ["m"], to=TensorProto.FLOAT),
+        n("Cast", ["mb"], ["m_raw"], to=TensorProto.FLOAT),
+        # 3x3 erosion (1 - maxpool(1 - m)) drops isolated compression-noise pixels
+        n("Unsqueeze", ["m_raw", "ax1"], ["m4"]),
+        n("Sub", ["one", "m4"], ["inv"]),
+        n("MaxPool", ["inv"], ["inv_dil"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        n("Sub", ["one", "inv_dil"], ["m_er"]),
+        n("Squeeze", ["m_er", "ax1"], ["m"]),
         n("ReduceSum", ["m", "ax1"], ["colcnt"], keepdims=0),  # [1,S] per column
         n("ReduceSum", ["m", "ax2"], ["rowcnt"], keepdims=0),  # [1,S] per row
     ]
@@ -176,16 +205,16 @@ def _save(graph: onnx.GraphProto, path: Path) -> Path:
 
 def make_detector(
     path: Path,
-    background_rgb: np.ndarray,
+    background_rgb: np.ndarray | list[np.ndarray],
     size: int = 640,
     thr: float = 60.0,
     count: int = 3,
     heavy_macs: float = 0.0,
 ) -> Path:
-    """Fake YOLOX (NMS inside) for frames of ``background_rgb``'s size."""
+    """Fake YOLOX (NMS inside) for frames like ``background_rgb`` (one image or a list)."""
     nodes: list = []
     inits: list = []
-    _box_nodes(nodes, inits, letterbox(background_rgb, size), thr, count)
+    _box_nodes(nodes, inits, _letterboxed(background_rgb, size), thr, count)
     score = "present"
     if heavy_macs:
         extra = _trunk(nodes, inits, "input", (size, size), heavy_macs, "det")
@@ -263,11 +292,14 @@ def make_pose(
     return _save(graph, path)
 
 
-def make_rtmo(path: Path, background_rgb: np.ndarray, size: int = 640, thr: float = 60.0) -> Path:
-    """Fake RTMO (COCO-17 = the first 17 template points) for frames like ``background_rgb``."""
+def make_rtmo(
+    path: Path, background_rgb: np.ndarray | list[np.ndarray], size: int = 640, thr: float = 60.0
+) -> Path:
+    """Fake RTMO (COCO-17 = the first 17 template points) for frames like ``background_rgb``
+    (one image or a list)."""
     nodes: list = []
     inits: list = []
-    _box_nodes(nodes, inits, letterbox(background_rgb, size), thr, 3)
+    _box_nodes(nodes, inits, _letterboxed(background_rgb, size), thr, 3)
     inits += [
         _c("gx", TEMPLATE[:17, 0].astype(np.float32)),
         _c("fy", TEMPLATE[:17, 1].astype(np.float32)),
@@ -306,7 +338,7 @@ def make_rtmo(path: Path, background_rgb: np.ndarray, size: int = 640, thr: floa
 
 def write_model_dir(
     folder: str | Path,
-    background_rgb: np.ndarray,
+    background_rgb: np.ndarray | list[np.ndarray],
     mode: str = "balanced",
     heavy_det_macs: float = 0.0,
     heavy_pose_macs: float = 0.0,
@@ -332,3 +364,42 @@ def scene_background(spec) -> np.ndarray:  # noqa: ANN001 - tests.groundtruth.Sp
     from tests.groundtruth.render import Scene
 
     return np.clip(Scene(spec).bg_box + 0.5, 0, 255).astype(np.uint8)
+
+
+def sample_backgrounds() -> list[np.ndarray]:
+    """Backgrounds of every committed sample video (one per distinct scene)."""
+    from tests.groundtruth.samples import BENCH, SAMPLES
+
+    unique: dict[bytes, np.ndarray] = {}
+    for spec in [*SAMPLES.values(), BENCH[1]]:
+        bg = scene_background(spec)
+        unique.setdefault(bg.tobytes(), bg)
+    return list(unique.values())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tests.onnx_fakes --out DIR``: fake rtmpose/rtmo models for the samples."""
+    import argparse
+
+    from kinemotion_cli.models.rtmlib_models import RTMPOSE_MODES
+
+    parser = argparse.ArgumentParser(prog="python -m tests.onnx_fakes", description=main.__doc__)
+    parser.add_argument("--out", required=True, help="folder to write the .onnx files into")
+    parser.add_argument(
+        "--mode", action="append", choices=list(RTMPOSE_MODES), help="default: all modes"
+    )
+    args = parser.parse_args(argv)
+    backgrounds = sample_backgrounds()
+    for mode in args.mode or list(RTMPOSE_MODES):
+        write_model_dir(args.out, backgrounds, mode)
+    for f in sorted(Path(args.out).glob("*.onnx")):
+        print(f"{f}  {f.stat().st_size / 1e6:.1f} MB")
+    print(
+        "fake models (correct signatures, meaningless weights; they find the person only in "
+        f"the sample videos): use --model-dir {args.out}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -160,11 +160,12 @@ def test_json_and_markdown_structure() -> None:
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    from tests.groundtruth import Spec
-    from tests.onnx_fakes import scene_background, write_model_dir
+    """The README's fake models, built by its command (``make fake-models`` runs this)."""
+    from tests import onnx_fakes
 
-    spec = Spec(**truth_of(SAMPLES / "cmj_60fps.mp4")["spec"])
-    return write_model_dir(tmp_path_factory.mktemp("cmp_models"), scene_background(spec))
+    folder = tmp_path_factory.mktemp("cmp_models")
+    assert onnx_fakes.main(["--out", str(folder), "--mode", "balanced"]) == 0
+    return folder
 
 
 @pytest.mark.e2e
@@ -213,3 +214,22 @@ def test_cli_compare_writes_json_markdown_plot(models, tmp_path) -> None:
         str(out["png"]),
     )
     assert again.returncode == 2 and "--force" in again.stderr
+
+
+@pytest.mark.e2e
+def test_cli_compare_fake_models_measure_the_drop_jump(models) -> None:
+    """One fake-model folder serves every sample scene (here the drop jump with its box)."""
+    video = SAMPLES / "drop_jump_60fps.mp4"
+    r = run_kmo(
+        "compare", str(video), "--backends", "rtmpose,rtmo", "--model-dir", str(models),
+        "--json", "-", timeout=300,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    truth = truth_of(video)["metrics"]
+    for conf in json.loads(r.stdout)["videos"][0]["configurations"]:
+        assert conf["status"] == "ok", conf
+        values = conf["values"]
+        assert values["flight_time_s"] == pytest.approx(truth["flight_time_s"], abs=0.02)
+        assert values["ground_contact_time_s"] == pytest.approx(
+            truth["ground_contact_time_s"], abs=0.02
+        )
