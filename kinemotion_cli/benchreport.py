@@ -221,6 +221,7 @@ def run_cell_here(cell: Cell) -> Cell:
     """Measure ``cell`` in this process (called in a fresh child by :func:`run_cell`)."""
     from kinemotion_cli.backends import create
     from kinemotion_cli.compare import Config, backend_options
+    from kinemotion_cli.pipeline import run_pose
     from kinemotion_cli.video import iter_frames, probe
 
     opts = backend_options(
@@ -236,24 +237,10 @@ def run_cell_here(cell: Cell) -> Cell:
         cell.load_s = backend.info.get("load_s")
         cell.warnings = list(backend.info.get("warnings", []))
         backend.infer(first.image, first.t)  # warm-up
-        batched = cell.batch > 1 and hasattr(backend, "infer_batch")
-        n, pending = 0, []
-        t0 = time.perf_counter()
-        for f in iter_frames(cell.video, info):
-            n += 1
-            if not batched:
-                backend.infer(f.image, f.t)
-                continue
-            pending.append(f)
-            if len(pending) == cell.batch:
-                backend.infer_batch([p.image for p in pending], [p.t for p in pending])
-                pending = []
-        if pending:
-            backend.infer_batch([p.image for p in pending], [p.t for p in pending])
-        cell.seconds = time.perf_counter() - t0
+        times, _, cell.seconds = run_pose(cell.video, info, [backend])  # --batch as in kmo
     finally:
         backend.close()
-    cell.frames = n
+    n = cell.frames = len(times)
     cell.ms_per_frame = 1e3 * cell.seconds / n if n else None
     cell.fps = n / cell.seconds if cell.seconds else None
     cell.peak_mb = _peak_mb()

@@ -13,6 +13,9 @@ import typer
 
 from kinemotion_cli import __version__
 from kinemotion_cli.errors import ExitCode, KmoError
+from kinemotion_cli.models.rtmlib_models import mode_help
+
+MODE_HELP = mode_help()
 
 app = typer.Typer(
     add_completion=False,
@@ -99,7 +102,7 @@ def analyze(
     ] = RunningMode.image,
     mode: Annotated[
         RtmMode,
-        typer.Option(help="rtmpose/rtmo model size: lightweight|balanced|performance."),
+        typer.Option(help="rtmpose/rtmo model size (detector + pose, input sizes): " + MODE_HELP),
     ] = RtmMode.balanced,
     device: Annotated[Device, typer.Option(help="Inference device.")] = Device.auto,
     model_dir: Annotated[
@@ -110,7 +113,13 @@ def analyze(
     det_every: Annotated[
         int, typer.Option(min=1, help="rtmpose: run the person detector every N frames.")
     ] = 1,
-    batch: Annotated[int, typer.Option(min=1, help="rtmpose: pose crops per batch (GPU).")] = 1,
+    batch: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="rtmpose: frames whose pose crops run in one batch (GPU; dynamic-batch model).",
+        ),
+    ] = 1,
     height: Annotated[
         float | None,
         typer.Option(
@@ -232,7 +241,7 @@ def compare(
         str, typer.Option(help="MediaPipe models for a plain 'mediapipe': lite,full,heavy.")
     ] = "lite,full",
     modes: Annotated[
-        str, typer.Option(help="rtmpose/rtmo sizes: lightweight,balanced,performance.")
+        str, typer.Option(help="rtmpose/rtmo sizes, comma list of modes: " + MODE_HELP)
     ] = "balanced",
     devices: Annotated[str, typer.Option(help="Devices: auto,cpu,cuda,coreml.")] = "auto",
     running_mode: Annotated[

@@ -45,24 +45,54 @@ class Analysis:
     result: JumpResult
 
 
+def batch_size(backend: PoseBackend) -> int:
+    """Frames a backend takes at once (``--batch``; 1 unless it has ``infer_batch``)."""
+    return max(1, int(getattr(backend, "batch", 1))) if hasattr(backend, "infer_batch") else 1
+
+
+def _feed(run: PoseRun, images: list[np.ndarray], times: list[float]) -> None:
+    """Give a run of consecutive frames to one backend, in its own batch size."""
+    size = batch_size(run.backend)
+    t0 = time.perf_counter()
+    if size == 1:
+        run.people.extend(run.backend.infer(im, t) for im, t in zip(images, times))
+    else:
+        for i in range(0, len(images), size):
+            run.people.extend(run.backend.infer_batch(images[i : i + size], times[i : i + size]))
+    run.infer_s += time.perf_counter() - t0
+
+
 def run_pose(
     path: str,
     info: VideoInfo,
     backends: Sequence[PoseBackend],
     progress: ProgressFn | None = None,
 ) -> tuple[np.ndarray, list[PoseRun], float]:
-    """Decode the video once and feed every frame to each backend."""
+    """Decode the video once and feed every frame to each backend.
+
+    Backends with ``--batch`` N > 1 get N consecutive frames at a time (pose crops batched
+    across frames); the decode thread keeps decoding meanwhile.
+    """
     runs = [PoseRun(b) for b in backends]
+    chunk = max((batch_size(b) for b in backends), default=1)
     times: list[float] = []
+    images: list[np.ndarray] = []
     t_start = time.perf_counter()
-    for frame in iter_frames(path, info):
-        times.append(frame.t)
+
+    def flush() -> None:
         for run in runs:
-            t0 = time.perf_counter()
-            run.people.append(run.backend.infer(frame.image, frame.t))
-            run.infer_s += time.perf_counter() - t0
+            _feed(run, images, times[len(times) - len(images) :])
+        images.clear()
         if progress is not None:
             progress(len(times), info.frames)
+
+    for frame in iter_frames(path, info):
+        times.append(frame.t)
+        images.append(frame.image)
+        if len(images) >= chunk:
+            flush()
+    if images:
+        flush()
     return np.asarray(times), runs, time.perf_counter() - t_start
 
 

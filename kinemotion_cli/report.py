@@ -57,6 +57,8 @@ def _r(x: float | None, nd: int = 6) -> float | None:
     return 0.0 if v == 0 else v
 
 
+BACKEND_SETTINGS = ("mode", "threads", "det_every", "batch")  # onnxruntime backends
+
 # Quality thresholds (documented in the README, "Quality report").
 MIN_EVENT_SCORE = 0.5  # mean landmark score around an event
 MAX_CAMERA_MOTION_PCT = 3.0  # foot drift while standing still, % of body height
@@ -256,6 +258,9 @@ def to_dict(a: Analysis, timings: bool = False) -> dict:
         "subject": tr.subject,
         "quality": quality(a),
     }
+    settings = {k: tr.backend_info[k] for k in BACKEND_SETTINGS if k in tr.backend_info}
+    if settings:
+        out["backend_settings"] = settings
     for key, name in (("auto", "backend_choice"), ("missing_landmarks", "missing_landmarks")):
         if tr.backend_info.get(key):
             out[name] = tr.backend_info[key]

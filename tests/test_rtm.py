@@ -187,6 +187,41 @@ def test_batch_across_frames_matches_single(models) -> None:
         np.testing.assert_allclose(g[0], w[0], atol=1e-6)
 
 
+class _Recorder:
+    """A duck-typed backend that records what the pipeline feeds it."""
+
+    def __init__(self, batch: int | None) -> None:
+        self.calls: list[list[float]] = []
+        if batch is not None:
+            self.batch = batch
+            self.infer_batch = self._infer_batch
+
+    def infer(self, image, t):  # noqa: ANN001
+        self.calls.append([t])
+        return [np.full((26, 3), t)]
+
+    def _infer_batch(self, images, times):  # noqa: ANN001
+        assert len(images) == len(times)
+        self.calls.append(list(times))
+        return [[np.full((26, 3), t)] for t in times]
+
+
+def test_pipeline_feeds_batches_of_consecutive_frames(tmp_path) -> None:
+    from kinemotion_cli.pipeline import run_pose
+    from kinemotion_cli.video import probe
+
+    video = render_once(tmp_path, "short", jump="none", fps=30.0, duration_s=0.7)
+    batched, plain = _Recorder(batch=4), _Recorder(batch=None)
+    times, runs, _ = run_pose(str(video), probe(str(video)), [batched, plain])
+    n = len(times)
+    assert n == 21
+    assert [len(c) for c in batched.calls] == [4] * (n // 4) + [n % 4]
+    assert [t for c in batched.calls for t in c] == list(times)  # in order, none twice
+    assert plain.calls == [[t] for t in times]
+    for run in runs:  # each frame's people land at its own index
+        assert [p[0][0, 0] for p in run.people] == list(times)
+
+
 def test_fixed_batch_model_falls_back_to_one(tmp_path) -> None:
     write_model_dir(tmp_path, frame(person=False), "lightweight")
     make_pose(tmp_path / rm.RTMPOSE_MODES["lightweight"][1].filename, (192, 256), batch=1)
@@ -279,6 +314,23 @@ def test_cli_end_to_end(video_and_models, name, foot) -> None:
 
 
 @pytest.mark.e2e
+def test_cli_batch_across_frames_same_numbers(video_and_models) -> None:
+    video, folder = video_and_models
+    objs = {}
+    for batch in ("1", "8"):
+        r = run_kmo(
+            "analyze", str(video), "--backend", "rtmpose", "--model-dir", str(folder),
+            "--batch", batch, "--json",
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        objs[batch] = json.loads(r.stdout)
+    assert objs["8"]["backend_settings"]["batch"] == 8
+    assert objs["1"]["backend_settings"]["batch"] == 1
+    assert objs["8"]["metrics"] == objs["1"]["metrics"]
+    assert objs["8"]["events"] == objs["1"]["events"]
+
+
+@pytest.mark.e2e
 def test_cli_missing_models_exit_2(video_and_models, tmp_path) -> None:
     video, _ = video_and_models
     import os
@@ -301,3 +353,17 @@ def test_cli_missing_models_exit_2(video_and_models, tmp_path) -> None:
         and "missing model file(s)" in lines[0]
     )
     assert rm.RTMPOSE_MODES["balanced"][1].filename in lines[0]
+
+
+def test_mode_help_lists_each_modes_models_and_input_sizes() -> None:
+    r = run_kmo("analyze", "--help")
+    text = "".join(r.stdout.split())  # help is wrapped at spaces and hyphens
+
+    def squeeze(s: str) -> str:
+        return "".join(s.split())
+
+    for mode, (det, pose) in rm.RTMPOSE_MODES.items():
+        h, w = pose.input_size[1], pose.input_size[0]
+        assert squeeze(f"{mode} = {det.name} {det.input_size[0]}x{det.input_size[1]}") in text
+        assert squeeze(f"{pose.name} {h}x{w}") in text
+        assert squeeze(rm.RTMO_MODES[mode].name) in text

@@ -95,16 +95,16 @@ RTMO_MODES: dict[str, RtmModel] = {
 
 
 def mode_help() -> str:
-    """One line per mode for ``--help``: models and input sizes."""
+    """The modes for ``--help``: models and input sizes, ``;``-separated."""
     lines = []
     for mode, (det, pose) in RTMPOSE_MODES.items():
         rtmo = RTMO_MODES[mode]
         lines.append(
-            f"{mode}: rtmpose = {det.name} {det.input_size[0]}x{det.input_size[1]} + "
-            f"{pose.name} {pose.input_size[1]}x{pose.input_size[0]}; "
-            f"rtmo = {rtmo.name} {rtmo.input_size[0]}x{rtmo.input_size[1]}"
+            f"{mode} = {det.name} {det.input_size[0]}x{det.input_size[1]} + "
+            f"{pose.name} {pose.input_size[1]}x{pose.input_size[0]} "
+            f"(rtmo: {rtmo.name} {rtmo.input_size[0]}x{rtmo.input_size[1]})"
         )
-    return "\n".join(lines)
+    return "; ".join(lines)
 
 
 def rtmlib_cache_dir() -> Path:
