@@ -1,7 +1,7 @@
 """RTMPose CPU throughput: tuned vs default onnxruntime sessions, and the effect of --det-every.
 
 No real weights are needed: the models are random-weight convolution trunks of realistic size
-(multiply-adds of RTMPose-m, RTMPose-s and YOLOX-tiny) built with ``tests/onnx_fakes.py``,
+(multiply-adds of RTMPose-m, RTMPose-s, YOLOX-tiny and YOLOX-m) built with ``tests/onnx_fakes.py``,
 so run this from a checkout (``make bench``). Speeds are realistic; outputs are meaningless
 except that the fake detector and pose head still track the person in the sample video.
 """
@@ -21,6 +21,7 @@ VIDEO = ROOT / "sample_videos" / "cmj_60fps.mp4"
 RTMPOSE_M_MACS = 1.9e9  # RTMPose-m 256x192
 RTMPOSE_S_MACS = 0.68e9  # RTMPose-s 256x192
 YOLOX_TINY_MACS = 3.2e9  # YOLOX-tiny 416x416 (6.45 GFLOPs)
+YOLOX_M_MACS = 36.9e9  # YOLOX-m 640x640 (73.8 GFLOPs)
 
 
 def _time_runs(session, feed: dict, n: int) -> list[float]:  # noqa: ANN001
@@ -119,6 +120,49 @@ def det_every_effect(folder: Path, frames: int = 90) -> dict[int, float]:
     return out
 
 
+def _frames(n: int) -> list:
+    from kinemotion_cli.video import iter_frames, probe
+
+    out = []
+    for f in iter_frames(str(VIDEO), probe(str(VIDEO))):
+        out.append((f.image, f.t))
+        if len(out) >= n:
+            break
+    return out
+
+
+def _infer_fps(backend, frames: list) -> float:  # noqa: ANN001
+    backend.infer(*frames[0])  # warm-up
+    t0 = time.perf_counter()
+    for image, t in frames:
+        backend.infer(image, t)
+    return len(frames) / (time.perf_counter() - t0)
+
+
+def auto_cpu_rule(folders: dict[str, Path], frames: int = 16) -> dict[str, float]:
+    """Inference fps on the same decoded frames: MediaPipe full vs tuned-CPU RTMPose modes.
+
+    ``folders`` maps an RTMPose mode to a folder of realistic-size random-weight models.
+    This is the measurement behind ``--backend auto``'s CPU choice (``backends/auto.py``).
+    """
+    from kinemotion_cli.backends import BackendOptions, create
+
+    images = _frames(frames)
+    out: dict[str, float] = {}
+    mp = create("mediapipe", BackendOptions(device="cpu", quiet=True))
+    try:
+        out["mediapipe full"] = _infer_fps(mp, images)
+    finally:
+        mp.close()
+    for mode, folder in folders.items():
+        b = create("rtmpose", BackendOptions(mode=mode, model_dir=str(folder), quiet=True))
+        try:
+            out[f"rtmpose {mode}"] = _infer_fps(b, images)
+        finally:
+            b.close()
+    return out
+
+
 def rtm_bench() -> list[str]:
     """Printing-ready lines for ``make bench``."""
     try:
@@ -171,6 +215,31 @@ def rtm_bench() -> list[str]:
             + ", ".join(f"{n}: {v:.1f} fps" for n, v in fps.items())
             + f" (x{fps[max(fps)] / fps[1]:.2f} at {max(fps)})"
         )
+        balanced = write_model_dir(
+            Path(tmp) / "balanced",
+            scene_background(spec),
+            "balanced",
+            heavy_det_macs=YOLOX_M_MACS,
+            heavy_pose_macs=RTMPOSE_M_MACS,
+        )
+        lines += auto_rule_lines(auto_cpu_rule({"lightweight": folder, "balanced": balanced}))
+    return lines
+
+
+def auto_rule_lines(fps: dict[str, float]) -> list[str]:
+    """Report the ``--backend auto`` CPU measurement and whether the coded rule still holds."""
+    from kinemotion_cli.backends.auto import CPU_CHOICE
+
+    mp = fps["mediapipe full"]
+    best = max((k for k in fps if k.startswith("rtmpose")), key=fps.__getitem__)
+    faster = "mediapipe" if mp >= fps[best] else "rtmpose"
+    lines = [
+        "  --backend auto, CPU rule (inference only, same frames, detection every frame): "
+        + ", ".join(f"{k} {v:.1f} fps" for k, v in fps.items()),
+        f"    MediaPipe full / fastest RTMPose ({best}) = x{mp / fps[best]:.2f} -> {faster} is "
+        f"faster here; coded choice: {CPU_CHOICE} "
+        + ("(holds)" if faster == CPU_CHOICE else "(OUT OF DATE: update backends/auto.py)"),
+    ]
     return lines
 
 

@@ -367,3 +367,13 @@ def test_mode_help_lists_each_modes_models_and_input_sizes() -> None:
         assert squeeze(f"{mode} = {det.name} {det.input_size[0]}x{det.input_size[1]}") in text
         assert squeeze(f"{pose.name} {h}x{w}") in text
         assert squeeze(rm.RTMO_MODES[mode].name) in text
+
+
+def test_bench_checks_the_auto_cpu_rule_against_its_measurement() -> None:
+    from kinemotion_cli.bench_rtm import auto_rule_lines
+
+    slower = auto_rule_lines({"mediapipe full": 20.0, "rtmpose lightweight": 10.0})
+    faster = auto_rule_lines({"mediapipe full": 20.0, "rtmpose lightweight": 40.0})
+    assert CPU_CHOICE == "mediapipe"
+    assert "x2.00 -> mediapipe is faster" in slower[1] and slower[1].endswith("(holds)")
+    assert "x0.50 -> rtmpose is faster" in faster[1] and "OUT OF DATE" in faster[1]

@@ -4,8 +4,9 @@ Rule (README, "Choosing a backend"):
 
 1. onnxruntime offers CUDA -> rtmpose on CUDA;
 2. onnxruntime offers CoreML (Apple) -> rtmpose on CoreML;
-3. CPU only -> ``CPU_CHOICE``, the faster of MediaPipe (full) and tuned-CPU RTMPose
-   (balanced) measured by ``make bench`` on this machine class (see ``CPU_MEASUREMENT``).
+3. CPU only -> ``CPU_CHOICE``, the faster of MediaPipe (full) and tuned-CPU RTMPose (its
+   fastest mode) as measured by ``make bench`` on this machine class (``CPU_MEASUREMENT``;
+   ``make bench`` re-measures it and flags the rule if it no longer holds).
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import sys
 from kinemotion_cli.backends import BackendOptions
 from kinemotion_cli.backends import ort as ortk
 
-#: What ``make bench`` measured for the CPU-only rule (frames/s, one person, 540x960 video).
+#: What ``make bench`` measured for the CPU-only rule (``bench_rtm.auto_cpu_rule``: inference
+#: frames/s on the same 16 decoded frames of the 540x960 CMJ sample, detection every frame).
 CPU_MEASUREMENT = (
-    "2-core AMD EPYC VM, onnxruntime 1.32, 540x960 CMJ sample: MediaPipe full 22 fps "
-    "end to end; tuned RTMPose with random-weight models of real size: lightweight "
-    "(YOLOX-tiny 416 + RTMPose-s) 15 fps with detection every frame, RTMPose-m crop alone "
-    "26 ms (YOLOX-m, ~74 GFLOPs, is several times slower still)"
+    "2-core AMD EPYC VM, onnxruntime 1.32, 2026-11-23: MediaPipe full 22.9 fps; tuned-CPU "
+    "RTMPose with random-weight models of the real multiply-add counts: lightweight "
+    "(YOLOX-tiny 416 + RTMPose-s) 15.9 fps, balanced (YOLOX-m 640 + RTMPose-m) 1.8 fps"
 )
 CPU_CHOICE = "mediapipe"
 
