@@ -4,6 +4,11 @@ COCO-17 has no head-top, heels or toes: in Halpe-26 those six points are NaN (``
 ``hip`` are midpoints). The analysis then takes foot contact from the ankles (see
 ``jumps.common.compute_signals``), which sit a few centimetres above the ground and are
 less precise at touchdown and toe-off than heels and toes.
+
+Colour order: BGR. mmpose's RTMO configs load images with mmcv (BGR) and their data
+preprocessor has mean 0, std 1 and no ``bgr_to_rgb``, the same as YOLOX; rtmlib feeds the
+image unnormalised. The fake RTMO in the tests compares its input with a BGR background, so
+an RGB input would fail them.
 """
 
 from __future__ import annotations
