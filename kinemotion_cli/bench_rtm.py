@@ -18,10 +18,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 VIDEO = ROOT / "sample_videos" / "cmj_60fps.mp4"
-RTMPOSE_M_MACS = 1.9e9  # RTMPose-m 256x192
-RTMPOSE_S_MACS = 0.68e9  # RTMPose-s 256x192
-YOLOX_TINY_MACS = 3.2e9  # YOLOX-tiny 416x416 (6.45 GFLOPs)
-YOLOX_M_MACS = 36.9e9  # YOLOX-m 640x640 (73.8 GFLOPs)
 
 
 def _time_runs(session, feed: dict, n: int) -> list[float]:  # noqa: ANN001
@@ -167,7 +163,7 @@ def rtm_bench() -> list[str]:
     """Printing-ready lines for ``make bench``."""
     try:
         from tests.groundtruth import Spec
-        from tests.onnx_fakes import make_pose, scene_background, write_model_dir
+        from tests.onnx_fakes import REAL_MACS, make_pose, scene_background, write_model_dir
     except ImportError:
         return ["rtmpose bench: skipped (needs a source checkout with tests/ and onnx)"]
     from kinemotion_cli.backends import ort as ortk
@@ -179,7 +175,8 @@ def rtm_bench() -> list[str]:
         "onnxruntime's own choice, as rtmlib creates it",
     ]
     with tempfile.TemporaryDirectory(prefix="kmo-bench-") as tmp:
-        model = make_pose(Path(tmp) / "rtmpose_m_like.onnx", heavy_macs=RTMPOSE_M_MACS)
+        pose_m_macs = REAL_MACS["balanced"][1]
+        model = make_pose(Path(tmp) / "rtmpose_m_like.onnx", heavy_macs=pose_m_macs)
         r = tuned_vs_default(model)
         for label in ("alone", "with decoding"):
             d, t = r[f"default_ms {label}"], r[f"tuned_ms {label}"]
@@ -192,16 +189,9 @@ def rtm_bench() -> list[str]:
         import json
 
         spec = Spec(**json.loads(VIDEO.with_suffix(".truth.json").read_text())["spec"])
-        folder = write_model_dir(
-            Path(tmp) / "models",
-            scene_background(spec),
-            "lightweight",
-            heavy_det_macs=YOLOX_TINY_MACS,
-            heavy_pose_macs=RTMPOSE_S_MACS,
-        )
-        e2e_dir = write_model_dir(
-            Path(tmp) / "e2e", scene_background(spec), "balanced", heavy_pose_macs=RTMPOSE_M_MACS
-        )
+        bg = scene_background(spec)
+        folder = write_model_dir(Path(tmp) / "models", bg, "lightweight", realistic=True)
+        e2e_dir = write_model_dir(Path(tmp) / "e2e", bg, "balanced", heavy_pose_macs=pose_m_macs)
         e = end_to_end(e2e_dir)
         lines.append(
             f"  whole video (decode thread + RTMPose-m-size pose, detector cost ~0): default "
@@ -215,13 +205,7 @@ def rtm_bench() -> list[str]:
             + ", ".join(f"{n}: {v:.1f} fps" for n, v in fps.items())
             + f" (x{fps[max(fps)] / fps[1]:.2f} at {max(fps)})"
         )
-        balanced = write_model_dir(
-            Path(tmp) / "balanced",
-            scene_background(spec),
-            "balanced",
-            heavy_det_macs=YOLOX_M_MACS,
-            heavy_pose_macs=RTMPOSE_M_MACS,
-        )
+        balanced = write_model_dir(Path(tmp) / "balanced", bg, "balanced", realistic=True)
         lines += auto_rule_lines(auto_cpu_rule({"lightweight": folder, "balanced": balanced}))
     return lines
 

@@ -32,10 +32,9 @@ from kinemotion_cli.errors import KmoError
 
 SCHEMA = "kmo.bench/1"
 DEFAULT_VIDEO = ROOT / "sample_videos" / "cmj_60fps.mp4"
-# Pose-model compute of the fake RTMPose per mode (RTMPose-s / -m sizes).
-FAKE_POSE_MACS = {"lightweight": 0.68e9, "balanced": 1.9e9, "performance": 1.9e9}
 CELL_TIMEOUT_S = 600
 BATCHABLE = ("rtmpose",)  # backends with infer_batch
+RTM_BACKENDS = ("rtmpose", "rtmo")
 
 
 @dataclass
@@ -62,7 +61,7 @@ def quick_sweep(**overrides) -> Sweep:
         devices=["auto"],
         batches=[1, 4],
         short_frames=60,
-        long_loops=4,
+        long_loops=3,
     )
     for k, v in overrides.items():
         if v is not None:
@@ -278,9 +277,9 @@ def _cell_main(arg: str) -> int:
 # --------------------------------------------------------------------------- sweep
 
 
-def fake_model_dir(video: str, folder: Path) -> tuple[str | None, str | None]:
-    """Fake rtmlib models tracking the person of a sample ``video``: (dir, None) or
-    (None, why not)."""
+def fake_model_dir(video: str, folder: Path, modes: Sequence[str]) -> tuple[str | None, str | None]:
+    """Fake rtmlib models of the real models' compute for ``modes``, tracking the person of a
+    sample ``video``: (dir, None) or (None, why not)."""
     truth = Path(video).with_suffix(".truth.json")
     if not (ROOT / "tests" / "onnx_fakes.py").exists():
         return None, "no --model-dir and no source checkout with tests/onnx_fakes.py"
@@ -295,8 +294,8 @@ def fake_model_dir(video: str, folder: Path) -> tuple[str | None, str | None]:
         return None, f"no --model-dir, and the fake models cannot be built ({exc})"
     spec = Spec(**json.loads(truth.read_text())["spec"])
     bg = scene_background(spec)
-    for mode, macs in FAKE_POSE_MACS.items():
-        write_model_dir(folder, bg, mode, heavy_pose_macs=macs)
+    for mode in modes:
+        write_model_dir(folder, bg, mode, realistic=True)
     return str(folder), None
 
 
@@ -340,15 +339,14 @@ def run_sweep(sweep: Sweep, log=None) -> dict:  # noqa: ANN001 - callable(str) |
             loop_video(short, long, sweep.long_loops)
         videos = {"short": short, "long": long}
         fake_dir, fake_why = None, None
-        needs_rtm = any(
-            b.split(":")[0].split("@")[0] in ("rtmpose", "rtmo") for b in sweep.backends
-        )
-        if needs_rtm and not sweep.model_dir:
-            fake_dir, fake_why = fake_model_dir(sweep.video, Path(tmp) / "models")
+        cells = plan(sweep, videos)
+        modes = sorted({c.variant or "balanced" for c in cells if c.backend in RTM_BACKENDS})
+        if modes and not sweep.model_dir:
+            fake_dir, fake_why = fake_model_dir(sweep.video, Path(tmp) / "models", modes)
         decode = {k: decode_fps(videos[k])[0] for k in sweep.lengths}
         results = []
-        for cell in plan(sweep, videos):
-            if cell.backend in ("rtmpose", "rtmo") and not sweep.model_dir:
+        for cell in cells:
+            if cell.backend in RTM_BACKENDS and not sweep.model_dir:
                 if fake_dir is None:
                     cell.status, cell.reason = "skipped", fake_why
                     results.append(cell)
@@ -365,7 +363,7 @@ def run_sweep(sweep: Sweep, log=None) -> dict:  # noqa: ANN001 - callable(str) |
     for c in results:
         d = asdict(c)
         d.pop("video")
-        d["fake_models"] = c.backend in ("rtmpose", "rtmo") and not sweep.model_dir
+        d["fake_models"] = c.backend in RTM_BACKENDS and not sweep.model_dir
         if d["fake_models"]:
             d["model_dir"] = None  # a temporary folder, gone by now
         rows.append(d)
@@ -471,9 +469,10 @@ def anomalies(rows: Sequence[dict], meta: dict | None = None) -> list[str]:
                 notes.append(f"{r['label']} @{r['device']}: {r['status']}: {r['reason']}")
     if any(r.get("fake_models") and r["status"] == "ok" for r in rows):
         notes.append(
-            "rtmpose/rtmo rows marked 'fake' use fake ONNX models (tests/onnx_fakes.py): pose "
-            "compute of RTMPose-s (lightweight) or RTMPose-m (balanced, performance) size, a "
-            "near-free detector; speed is indicative, landmarks are not real."
+            "rtmpose/rtmo rows marked 'fake' use fake ONNX models (tests/onnx_fakes.py) with "
+            "random weights and the real models' multiply-adds per call (detector, pose crop, "
+            "RTMO; REAL_MACS there): speed is indicative (plain convolutions, no depthwise "
+            "ones), landmarks are not real."
         )
     if meta and meta.get("load_average_start") and meta.get("usable_cpus"):
         la = max(meta["load_average_start"][0], (meta.get("load_average_end") or [0])[0])

@@ -29,6 +29,14 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 17
+#: Multiply-adds per call of the real models, per mode: (detector, pose crop, RTMO). YOLOX and
+#: RTMPose from their model zoos (GFLOPs there are 2x multiply-adds for YOLOX, multiply-adds
+#: for mmpose); RTMO from its backbone (YOLOX-s/m/l CSPDarknet at 640), an estimate.
+REAL_MACS = {
+    "lightweight": (3.2e9, 0.68e9, 13.4e9),  # YOLOX-tiny 416, RTMPose-s, RTMO-s
+    "balanced": (36.9e9, 1.93e9, 36.9e9),  # YOLOX-m 640, RTMPose-m, RTMO-m
+    "performance": (141.0e9, 17.3e9, 77.8e9),  # YOLOX-x 640, RTMPose-x 384x288, RTMO-l
+}
 PAD = 114.0
 ASPECT = 0.75  # crop width / height of every RTMPose model
 # Halpe-26 template: (x fraction of box width, y fraction of box height); left = image right.
@@ -293,13 +301,22 @@ def make_pose(
 
 
 def make_rtmo(
-    path: Path, background_rgb: np.ndarray | list[np.ndarray], size: int = 640, thr: float = 60.0
+    path: Path,
+    background_rgb: np.ndarray | list[np.ndarray],
+    size: int = 640,
+    thr: float = 60.0,
+    heavy_macs: float = 0.0,
 ) -> Path:
     """Fake RTMO (COCO-17 = the first 17 template points) for frames like ``background_rgb``
     (one image or a list)."""
     nodes: list = []
     inits: list = []
     _box_nodes(nodes, inits, _letterboxed(background_rgb, size), thr, 3)
+    if heavy_macs:
+        extra = _trunk(nodes, inits, "input", (size, size), heavy_macs, "rtmo")
+        nodes.append(helper.make_node("Add", ["present", extra], ["score"]))
+    else:
+        nodes.append(helper.make_node("Identity", ["present"], ["score"]))
     inits += [
         _c("gx", TEMPLATE[:17, 0].astype(np.float32)),
         _c("fy", TEMPLATE[:17, 1].astype(np.float32)),
@@ -320,7 +337,7 @@ def make_rtmo(
         n("Reshape", ["ks", "col"], ["ksc"]),
         n("Concat", ["kxc", "kyc", "ksc"], ["k173"], axis=1),
         n("Reshape", ["k173", "shape_k"], ["keypoints"]),
-        n("Concat", ["x0", "y0", "x1", "y1", "present"], ["flat"], axis=0),
+        n("Concat", ["x0", "y0", "x1", "y1", "score"], ["flat"], axis=0),
         n("Reshape", ["flat", "shape_d"], ["dets"]),
     ]
     graph = helper.make_graph(
@@ -343,10 +360,17 @@ def write_model_dir(
     heavy_det_macs: float = 0.0,
     heavy_pose_macs: float = 0.0,
     pose_batch: int | str = "batch",
+    heavy_rtmo_macs: float = 0.0,
+    realistic: bool = False,
 ) -> Path:
-    """Write fake rtmpose (detector + pose) and rtmo models for ``mode`` under the real names."""
+    """Write fake rtmpose (detector + pose) and rtmo models for ``mode`` under the real names.
+
+    ``realistic`` gives each model the real one's compute (``REAL_MACS``) for speed figures.
+    """
     from kinemotion_cli.models.rtmlib_models import RTMO_MODES, RTMPOSE_MODES
 
+    if realistic:
+        heavy_det_macs, heavy_pose_macs, heavy_rtmo_macs = REAL_MACS[mode]
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     det, pose = RTMPOSE_MODES[mode]
@@ -355,7 +379,9 @@ def write_model_dir(
     )
     make_pose(folder / pose.filename, pose.input_size, pose_batch, heavy_macs=heavy_pose_macs)
     rtmo = RTMO_MODES[mode]
-    make_rtmo(folder / rtmo.filename, background_rgb, rtmo.input_size[0])
+    make_rtmo(
+        folder / rtmo.filename, background_rgb, rtmo.input_size[0], heavy_macs=heavy_rtmo_macs
+    )
     return folder
 
 
