@@ -127,6 +127,7 @@ def backend_options(c: Config, model_dir: str | None, threads: int | None, runni
         running_mode=running_mode,
         threads=threads,
         quiet=True,
+        require_device=True,
     )
 
 

@@ -211,6 +211,21 @@ def _save(graph: onnx.GraphProto, path: Path) -> Path:
     return path
 
 
+def _scored_box(
+    backgrounds: np.ndarray | list[np.ndarray], size: int, thr: float, count: int, macs: float
+) -> tuple[list, list]:
+    """Box nodes plus ``score`` (= ``present``, with a ``macs``-sized trunk added when > 0)."""
+    nodes: list = []
+    inits: list = []
+    _box_nodes(nodes, inits, _letterboxed(backgrounds, size), thr, count)
+    if macs:
+        extra = _trunk(nodes, inits, "input", (size, size), macs, "heavy")
+        nodes.append(helper.make_node("Add", ["present", extra], ["score"]))
+    else:
+        nodes.append(helper.make_node("Identity", ["present"], ["score"]))
+    return nodes, inits
+
+
 def make_detector(
     path: Path,
     background_rgb: np.ndarray | list[np.ndarray],
@@ -220,17 +235,10 @@ def make_detector(
     heavy_macs: float = 0.0,
 ) -> Path:
     """Fake YOLOX (NMS inside) for frames like ``background_rgb`` (one image or a list)."""
-    nodes: list = []
-    inits: list = []
-    _box_nodes(nodes, inits, _letterboxed(background_rgb, size), thr, count)
-    score = "present"
-    if heavy_macs:
-        extra = _trunk(nodes, inits, "input", (size, size), heavy_macs, "det")
-        nodes.append(helper.make_node("Add", ["present", extra], ["score"]))
-        score = "score"
+    nodes, inits = _scored_box(background_rgb, size, thr, count, heavy_macs)
     inits.append(_c("shape_dets", np.array([1, 1, 5], np.int64)))
     nodes += [
-        helper.make_node("Concat", ["x0", "y0", "x1", "y1", score], ["flat"], axis=0),
+        helper.make_node("Concat", ["x0", "y0", "x1", "y1", "score"], ["flat"], axis=0),
         helper.make_node("Reshape", ["flat", "shape_dets"], ["dets"]),
         helper.make_node("Constant", [], ["labels"], value=_c("lab", np.zeros((1, 1), np.int64))),
     ]
@@ -309,14 +317,7 @@ def make_rtmo(
 ) -> Path:
     """Fake RTMO (COCO-17 = the first 17 template points) for frames like ``background_rgb``
     (one image or a list)."""
-    nodes: list = []
-    inits: list = []
-    _box_nodes(nodes, inits, _letterboxed(background_rgb, size), thr, 3)
-    if heavy_macs:
-        extra = _trunk(nodes, inits, "input", (size, size), heavy_macs, "rtmo")
-        nodes.append(helper.make_node("Add", ["present", extra], ["score"]))
-    else:
-        nodes.append(helper.make_node("Identity", ["present"], ["score"]))
+    nodes, inits = _scored_box(background_rgb, size, thr, 3, heavy_macs)
     inits += [
         _c("gx", TEMPLATE[:17, 0].astype(np.float32)),
         _c("fy", TEMPLATE[:17, 1].astype(np.float32)),

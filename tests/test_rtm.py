@@ -138,6 +138,21 @@ def test_cuda_fallback_warns_and_reports_truth(models, monkeypatch, capsys) -> N
     assert "CPU" in err[0]
 
 
+def test_absent_provider_analyze_falls_back_compare_reports_unavailable(
+    models, monkeypatch, capsys
+) -> None:
+    from kinemotion_cli import compare as cmp
+
+    monkeypatch.setattr(ortk, "available_providers", lambda: [ortk.CPU])
+    monkeypatch.setattr(ortk, "installed_onnxruntimes", lambda: ["onnxruntime"])
+    b = backend("rtmpose", models, device="cuda")  # kmo analyze: fall back, warn
+    assert b.info["device_used"] == "cpu" and "needs onnxruntime-gpu" in b.info["warnings"][0]
+    capsys.readouterr()
+    config = cmp.Config("rtmpose", "balanced", "cuda")
+    with pytest.raises(KmoError, match="cuda unavailable: CUDA needs onnxruntime-gpu"):
+        create("rtmpose", cmp.backend_options(config, str(models), None, "image"))
+
+
 def test_broken_gpu_install_is_detected_with_exact_fix() -> None:
     both = ["onnxruntime", "onnxruntime-gpu"]
     msg = ortk.install_problem(both, [ortk.CPU], "cuda")

@@ -28,6 +28,9 @@ class BackendOptions:
     det_every: int = 1
     batch: int = 1
     quiet: bool = False
+    # compare/bench: a GPU device asked by name whose provider is absent is an error
+    # ("unavailable"), not a CPU fallback with a warning as in `kmo analyze`.
+    require_device: bool = False
     extra: dict = field(default_factory=dict)
 
 

@@ -242,10 +242,18 @@ def device_of(session) -> str:  # noqa: ANN001
     return PROVIDER_DEVICE.get(providers[0], providers[0]) if providers else "cpu"
 
 
-def build(device_requested: str, threads: int | None) -> tuple[str, list, object]:
-    """Resolve the device and return ``(device, providers, session_options)``."""
+def build(
+    device_requested: str, threads: int | None, require: bool = False
+) -> tuple[str, list, object]:
+    """Resolve the device and return ``(device, providers, session_options)``.
+
+    With ``require``, a GPU device whose provider onnxruntime lacks raises :class:`KmoError`.
+    """
     available = available_providers()
     device = pick_device(device_requested, available)
+    wanted = {"cuda": CUDA, "coreml": COREML}.get(device)
+    if require and wanted and wanted not in available:
+        raise KmoError(f"{device} unavailable: {fallback_cause(device, available)}")
     if device == "cuda":
         preload_cuda()
     return device, providers_for(device), session_options(threads)

@@ -48,7 +48,7 @@ class RTMOBackend:
                 str(path), model_input_size=model.input_size, backend="onnxruntime"
             )
 
-        sessions, device = load_rtmlib(build, (path,), options.device, options.threads)
+        sessions, device = load_rtmlib(build, (path,), options)
         self._rtmo = holder["rtmo"]
         device_used, warnings = ortk.check_sessions(sessions, device, options.quiet)
         check_input(self._rtmo.session, model, path)

@@ -29,11 +29,10 @@ def check_mode(mode: str) -> None:
         raise KmoError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}.")
 
 
-def load_rtmlib(
-    build: Callable[[], None], paths: Sequence, device_requested: str, threads: int | None
-) -> tuple[list, str]:
+def load_rtmlib(build: Callable[[], None], paths: Sequence, options: BackendOptions) -> tuple:
     """Construct rtmlib objects with injected sessions; return (sessions, resolved device)."""
-    device, providers, so = ortk.build(device_requested, threads)
+    threads = options.threads
+    device, providers, so = ortk.build(options.device, threads, options.require_device)
     if threads == 0:  # benchmark only: onnxruntime's defaults, as rtmlib creates sessions
         so = None
     try:
@@ -104,9 +103,7 @@ class RTMPoseBackend:
                 str(pose_path), model_input_size=pose_m.input_size, backend="onnxruntime"
             )
 
-        sessions, device = load_rtmlib(
-            build, (det_path, pose_path), options.device, options.threads
-        )
+        sessions, device = load_rtmlib(build, (det_path, pose_path), options)
         self._det, self._pose = holder["det"], holder["pose"]
         device_used, warnings = ortk.check_sessions(sessions, device, options.quiet)
         check_input(self._det.session, det_m, det_path)
