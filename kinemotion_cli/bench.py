@@ -47,21 +47,31 @@ def decode_fps(path: str) -> tuple[float, int]:
     return n / (time.perf_counter() - t0), n
 
 
+def first_frames(path: str, n: int) -> list[tuple]:
+    """The first ``n`` decoded frames of ``path`` as ``(image, t)``, held in memory."""
+    out = []
+    for f in iter_frames(path, probe(path)):
+        out.append((f.image, f.t))
+        if len(out) >= n:
+            break
+    return out
+
+
+def backend_fps(backend, frames: list[tuple]) -> float:  # noqa: ANN001 - a PoseBackend
+    """Frames per second of ``backend.infer`` on decoded frames, after one warm-up frame."""
+    backend.infer(*frames[0])
+    t0 = time.perf_counter()
+    for image, t in frames:
+        backend.infer(image, t)
+    return len(frames) / (time.perf_counter() - t0)
+
+
 def inference_fps(path: str, frames: int, options: BackendOptions) -> float:
     """Pose inference alone on frames already decoded into memory."""
-    info = probe(path)
-    images = []
-    for f in iter_frames(path, info):
-        images.append((f.image, f.t))
-        if len(images) >= frames:
-            break
+    images = first_frames(path, frames)
     backend = create("mediapipe", options)
     try:
-        backend.infer(*images[0])  # warm-up
-        t0 = time.perf_counter()
-        for image, t in images:
-            backend.infer(image, t)
-        return len(images) / (time.perf_counter() - t0)
+        return backend_fps(backend, images)
     finally:
         backend.close()
 

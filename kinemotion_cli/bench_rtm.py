@@ -94,14 +94,9 @@ def det_every_effect(folder: Path, frames: int = 90) -> dict[int, float]:
     """End-to-end backend frames/s on pre-decoded sample frames for several --det-every."""
     from kinemotion_cli.backends import BackendOptions
     from kinemotion_cli.backends.rtmpose import RTMPoseBackend
-    from kinemotion_cli.video import iter_frames, probe
+    from kinemotion_cli.bench import first_frames
 
-    info = probe(str(VIDEO))
-    images = []
-    for f in iter_frames(str(VIDEO), info):
-        images.append(f.image)
-        if len(images) >= frames:
-            break
+    images = [image for image, _ in first_frames(str(VIDEO), frames)]
     out: dict[int, float] = {}
     for n in (1, 2, 4, 8):
         b = RTMPoseBackend(
@@ -116,25 +111,6 @@ def det_every_effect(folder: Path, frames: int = 90) -> dict[int, float]:
     return out
 
 
-def _frames(n: int) -> list:
-    from kinemotion_cli.video import iter_frames, probe
-
-    out = []
-    for f in iter_frames(str(VIDEO), probe(str(VIDEO))):
-        out.append((f.image, f.t))
-        if len(out) >= n:
-            break
-    return out
-
-
-def _infer_fps(backend, frames: list) -> float:  # noqa: ANN001
-    backend.infer(*frames[0])  # warm-up
-    t0 = time.perf_counter()
-    for image, t in frames:
-        backend.infer(image, t)
-    return len(frames) / (time.perf_counter() - t0)
-
-
 def auto_cpu_rule(folders: dict[str, Path], frames: int = 16) -> dict[str, float]:
     """Inference fps on the same decoded frames: MediaPipe full vs tuned-CPU RTMPose modes.
 
@@ -142,18 +118,19 @@ def auto_cpu_rule(folders: dict[str, Path], frames: int = 16) -> dict[str, float
     This is the measurement behind ``--backend auto``'s CPU choice (``backends/auto.py``).
     """
     from kinemotion_cli.backends import BackendOptions, create
+    from kinemotion_cli.bench import backend_fps, first_frames
 
-    images = _frames(frames)
+    images = first_frames(str(VIDEO), frames)
     out: dict[str, float] = {}
     mp = create("mediapipe", BackendOptions(device="cpu", quiet=True))
     try:
-        out["mediapipe full"] = _infer_fps(mp, images)
+        out["mediapipe full"] = backend_fps(mp, images)
     finally:
         mp.close()
     for mode, folder in folders.items():
         b = create("rtmpose", BackendOptions(mode=mode, model_dir=str(folder), quiet=True))
         try:
-            out[f"rtmpose {mode}"] = _infer_fps(b, images)
+            out[f"rtmpose {mode}"] = backend_fps(b, images)
         finally:
             b.close()
     return out
