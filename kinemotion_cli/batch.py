@@ -198,7 +198,7 @@ def _short(message: str, video: Path) -> str:
 def process(job: Job, settings: Settings, stage: StageFn | None = None) -> Outcome:
     """Measure one video and write its overlay/plot; never raises for a per-video failure."""
     from kinemotion_cli import report
-    from kinemotion_cli.pipeline import analyze_video
+    from kinemotion_cli.pipeline import PoseSpec, analyze_video
 
     t0 = time.perf_counter()
     path = str(job.video)
@@ -207,9 +207,8 @@ def process(job: Job, settings: Settings, stage: StageFn | None = None) -> Outco
         return None if stage is None else (lambda n, total: stage(name, n, total))
 
     try:
-        a = analyze_video(
-            path, settings.backend, settings.options, settings.jump, settings.height, cb("pose")
-        )
+        spec = PoseSpec(settings.backend, settings.options)
+        a = analyze_video(path, spec, settings.jump, settings.height, cb("pose"))
         obj = report.to_dict(a, timings=settings.timings)
         if job.overlay is not None:
             from kinemotion_cli.overlay import write_overlay
@@ -353,7 +352,7 @@ class _Printer:
         if cfg.as_json:
             sys.stdout.write(report.to_json(o.obj) + "\n")
         elif cfg.csv == "-":
-            sys.stdout.write(report.csv_row(o.obj))
+            sys.stdout.write(report.csv_rows(o.obj))
         elif o.obj.get("status") == "ok":
             from rich.console import Console
 
@@ -416,7 +415,7 @@ def run_batch(cfg: Config) -> int:
 
     done = [o for o in outcomes if o is not None]
     if csv_path is not None:
-        text = report.csv_header() + "".join(report.csv_row(o.obj) for o in done)
+        text = report.csv_header() + "".join(report.csv_rows(o.obj) for o in done)
         write_text(csv_path, text, force=True)
     failed = [o for o in done if o.failed]
     skipped = sum(j.skip for j in jobs)

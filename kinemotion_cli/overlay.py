@@ -9,28 +9,20 @@ because the pixels are already upright.
 
 from __future__ import annotations
 
-import dataclasses
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
+from kinemotion_cli.jumps import jump_at, phase_spans, timeline
+from kinemotion_cli.jumps.types import COMMON_METRICS
 from kinemotion_cli.landmarks import SKELETON
 from kinemotion_cli.outputs import atomic_path
-from kinemotion_cli.pipeline import Analysis, ProgressFn
+from kinemotion_cli.pipeline import Measured, ProgressFn
+from kinemotion_cli.report import labels
 from kinemotion_cli.video import iter_frames
 
-# The phase that begins at each event.
-PHASE_AFTER = {
-    "movement_start_s": "countermovement",
-    "lowest_point_s": "propulsion",
-    "push_off_start_s": "propulsion",
-    "box_leave_s": "drop",
-    "contact_start_s": "ground contact",
-    "takeoff_s": "flight",
-    "landing_s": "landing",
-}
-# RGB colours per phase (shared with the plot).
+# RGB colours per phase (shared with the plot); phase names come from the jump types.
 PHASE_COLORS = {
     "standing": (150, 150, 150),
     "on box": (150, 150, 150),
@@ -42,48 +34,7 @@ PHASE_COLORS = {
     "flight": (230, 60, 60),
     "landing": (200, 170, 40),
 }
-EVENT_NAMES = {
-    "movement_start_s": "movement start",
-    "lowest_point_s": "lowest point",
-    "push_off_start_s": "push-off",
-    "box_leave_s": "leaves box",
-    "contact_start_s": "contact",
-    "takeoff_s": "takeoff",
-    "landing_s": "landing",
-}
-SHOWN_METRICS = (
-    ("flight_time_s", "flight time"),
-    ("jump_height_m", "jump height"),
-    ("ground_contact_time_s", "contact time"),
-    ("rsi_height_over_contact", "RSI"),
-    ("countermovement_depth_m", "CM depth"),
-    ("squat_depth_m", "squat depth"),
-    ("rsi_modified", "RSI mod"),
-)
 FLASH_S = 0.35  # how long an event banner stays on screen
-
-
-def event_times(a: Analysis) -> dict[str, float]:
-    """Finite event times in seconds, sorted by time."""
-    ev = {k: float(m.value) for k, m in a.result.events.items() if m.value is not None}
-    ev = {k: v for k, v in ev.items() if np.isfinite(v)}
-    return dict(sorted(ev.items(), key=lambda kv: kv[1]))
-
-
-def phase_spans(
-    jump_type: str, events: dict[str, float], t0: float, t1: float
-) -> list[tuple[float, float, str]]:
-    """Consecutive (start, end, phase) spans covering [t0, t1]."""
-    first = {"drop_jump": "on box", "squat_jump": "squat hold"}.get(jump_type, "standing")
-    cuts = [(t, PHASE_AFTER[k]) for k, t in events.items() if k in PHASE_AFTER and t0 < t < t1]
-    cuts.sort()
-    spans, start, name = [], t0, first
-    for t, nxt in cuts:
-        if t > start:
-            spans.append((start, t, name))
-        start, name = t, nxt
-    spans.append((start, t1, name))
-    return spans
 
 
 def phase_at(spans: list[tuple[float, float, str]], t: float) -> str:
@@ -112,21 +63,26 @@ def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, color,
 class Annotator:
     """Draws one frame's annotations (RGB, in place)."""
 
-    def __init__(self, a: Analysis) -> None:
-        tr, r = a.tracked, a.result
+    def __init__(self, m: Measured) -> None:
+        a = m.analysis
+        self.m = m
+        self.landmarks = m.track.landmarks  # as seen in the frame (before camera removal)
+        times = m.decode.times
+        self.t_end = max(float(times[-1]) if len(times) else 0.0, 1e-6)
+        self.events = timeline(a)
+        self.spans = phase_spans(a, 0.0, self.t_end + 1.0)
+        ev_label, _ = labels()
+        self.event_label = ev_label
+        self.metrics = {
+            j.index: [
+                f"{spec.short}: {_fmt_metric(spec.key, j.metrics[spec.key].value, j.metrics[spec.key].unit)}"
+                for spec in (*COMMON_METRICS, *j.type.metrics)
+                if spec.short and spec.key in j.metrics and j.metrics[spec.key].ok
+            ]
+            for j in a.jumps
+        }
         self.a = a
-        self.times = tr.times
-        self.events = event_times(a)
-        t_end = float(tr.times[-1]) if len(tr.times) else 0.0
-        self.t_end = max(t_end, 1e-6)
-        self.spans = phase_spans(r.jump_type, self.events, 0.0, self.t_end + 1.0)
-        self.metrics = [
-            f"{label}: {_fmt_metric(k, r.metrics[k].value, r.metrics[k].unit)}"
-            for k, label in SHOWN_METRICS
-            if k in r.metrics and r.metrics[k].value is not None
-        ]
-        self.floor = r.flight.floor_pre if r.flight is not None else None
-        self.title = r.jump_type.replace("_", " ").upper()
+        self.several = len(a.jumps) > 1
 
     def draw(self, img: np.ndarray, i: int, t: float) -> np.ndarray:
         """Annotate frame ``i`` at time ``t``."""
@@ -137,31 +93,30 @@ class Annotator:
         th = max(1, round(2 * s))
         phase = phase_at(self.spans, t)
         pc = PHASE_COLORS.get(phase, (255, 255, 255))
-        if self.floor is not None and np.isfinite(self.floor):
-            y = int(round(self.floor))
+        j = jump_at(self.a, t)
+        levels = [c.level for c in j.flight.takeoff_contacts] if j is not None else []
+        if levels:
+            y = int(round(max(levels)))
             cv2.line(img, (0, y), (w - 1, y), (255, 255, 255), max(1, th // 2), cv2.LINE_AA)
-        if 0 <= i < len(self.a.tracked.landmarks):
-            self._skeleton(img, self.a.tracked.landmarks[i], pc, th)
-        # Header: type, time, phase; metrics below.
-        band = img[: int(60 * s) + int(22 * s) * len(self.metrics) + int(10 * s)]
+        if 0 <= i < len(self.landmarks):
+            self._skeleton(img, self.landmarks[i], pc, th)
+        lines = self.metrics.get(j.index, []) if j is not None else []
+        band = img[: int(60 * s) + int(22 * s) * len(lines) + int(10 * s)]
         band[:] = (band * 0.45).astype(img.dtype)
+        title = j.type.label.upper() if j is not None else ""
+        if self.several and j is not None:
+            title += f" #{j.index}/{len(self.a.jumps)}"
         _text(
-            img,
-            f"{self.title}  t={t:.3f} s  #{i}",
-            (int(10 * s), int(24 * s)),
-            0.6 * s,
-            (255, 255, 255),
-            th,
+            img, f"{title}  t={t:.3f} s  #{i}", (int(10 * s), int(24 * s)), 0.6 * s, (255,) * 3, th
         )
         _text(img, f"phase: {phase}", (int(10 * s), int(52 * s)), 0.7 * s, pc, th)
-        for k, line in enumerate(self.metrics):
+        for k, line in enumerate(lines):
             y = int(80 * s) + int(22 * s) * k
             _text(img, line, (int(10 * s), y), 0.55 * s, (255, 255, 255), max(1, th - 1))
-        # Event banner just after each event.
-        recent = [(te, k) for k, te in self.events.items() if 0 <= t - te < FLASH_S]
+        recent = [(te, key) for te, key, _ in self.events if 0 <= t - te < FLASH_S]
         if recent:
-            te, k = max(recent)
-            label = f"{EVENT_NAMES.get(k, k).upper()} {te:.4f} s"
+            te, key = max(recent)
+            label = f"{self.event_label.get(key, key).upper()} {te:.4f} s"
             _text(img, label, (int(10 * s), int(h * 0.55)), 0.9 * s, (255, 255, 0), th + 1)
         self._timeline(img, t, s, th)
         return img
@@ -189,7 +144,7 @@ class Annotator:
 
         for a, b, name in self.spans:
             cv2.rectangle(img, (x_of(a), y0), (x_of(b), y1), PHASE_COLORS.get(name, (255,) * 3), -1)
-        for te in self.events.values():
+        for te, _, _ in self.events:
             cv2.line(img, (x_of(te), y0 - int(5 * s)), (x_of(te), y1), (255, 255, 255), th)
         xc = x_of(t)
         cv2.line(img, (xc, y0 - int(8 * s)), (xc, y1 + int(4 * s)), (255, 255, 0), th + 1)
@@ -204,18 +159,17 @@ def _input_time_base(path: str) -> Fraction:
 
 
 def write_overlay(
-    a: Analysis, path: Path, force: bool = False, progress: ProgressFn | None = None
+    m: Measured, path: Path, force: bool = False, progress: ProgressFn | None = None
 ) -> int:
     """Write the annotated H.264 MP4 to ``path`` atomically; return the number of frames."""
     import av
     import cv2
 
-    info = a.tracked.info
-    src = dataclasses.replace(info, warnings=[])  # warnings were reported by the first pass
+    info = m.video
     tb = _input_time_base(info.path)
     rate = Fraction(info.fps).limit_denominator(1001) if info.fps > 0 else Fraction(30)
     w, h = info.width + info.width % 2, info.height + info.height % 2  # yuv420p: even sizes
-    ann = Annotator(a)
+    ann = Annotator(m)
     n = 0
     with atomic_path(Path(path), force) as tmp:
         out = av.open(
@@ -227,7 +181,7 @@ def write_overlay(
             stream.time_base = tb
             stream.codec_context.time_base = tb
             stream.options = {"crf": "20", "preset": "veryfast"}
-            for frame in iter_frames(info.path, src):
+            for frame in iter_frames(info.path, info):
                 img = frame.image
                 if img.shape[1] != w or img.shape[0] != h:
                     img = cv2.copyMakeBorder(

@@ -1,4 +1,15 @@
-"""The one pipeline shared by all jump types: video -> pose -> jumper -> analysis."""
+"""The one pipeline shared by every command and every jump type.
+
+``video -> frames -> pose (N backends) -> camera motion -> jumper -> events/metrics -> quality``
+
+:func:`run` decodes a video once, feeds every frame to each pose configuration, follows the
+background to measure camera motion, then for each configuration tracks the jumper, removes
+the camera motion, analyses every jump and assesses the quality. Each stage hands an
+immutable, typed result to the next (:class:`VideoInfo`, :class:`DecodeReport`,
+:class:`PoseRun`, :class:`CameraMotion`, :class:`Track`, :class:`Analysis`,
+:class:`Quality`); :class:`Measured` holds them all. ``kmo analyze``, ``compare``, ``bench``,
+``--overlay`` and ``--plot`` all go through :func:`run`.
+"""
 
 from __future__ import annotations
 
@@ -8,134 +19,250 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kinemotion_cli.backends import BackendOptions, PoseBackend, create
-from kinemotion_cli.jumps import JumpResult, analyze
-from kinemotion_cli.subject import select_jumper
-from kinemotion_cli.video import VideoInfo, iter_frames, probe
+from kinemotion_cli.backends import BACKENDS, BackendOptions, PoseBackend, create
+from kinemotion_cli.camera import CameraMotion, CameraTracker, stabilize
+from kinemotion_cli.errors import ExitCode, KmoError
+from kinemotion_cli.jumps import Analysis, analyze
+from kinemotion_cli.landmarks import bbox
+from kinemotion_cli.quality import Quality, assess, withhold_damaged
+from kinemotion_cli.subject import Track, track_jumper
+from kinemotion_cli.video import DecodeReport, VideoInfo, decode, probe
 
-ProgressFn = Callable[[int, int | None], None]
+ProgressFn = Callable[[int, "int | None"], None]
 
 
-@dataclass
+@dataclass(frozen=True)
+class PoseSpec:
+    """One pose configuration: a backend and its options."""
+
+    backend: str
+    options: BackendOptions = field(default_factory=BackendOptions)
+
+    @property
+    def label(self) -> str:
+        """``name[:variant][@device]``, as ``kmo compare`` writes configurations."""
+        spec = BACKENDS.get(self.backend)
+        if spec is None:
+            return self.backend
+        variant = self.options.model if spec.variant_kind == "model" else self.options.mode
+        name = self.backend + (f":{variant}" if variant else "")
+        return name + (f"@{self.options.device}" if self.options.device != "auto" else "")
+
+
+@dataclass(frozen=True)
 class PoseRun:
-    """Raw pose output of one backend over one video."""
+    """One configuration's pose output over the whole video."""
 
-    backend: PoseBackend
-    people: list[list[np.ndarray]] = field(default_factory=list)
-    infer_s: float = 0.0
+    spec: PoseSpec
+    status: str  # "ok", or "unavailable" (the backend could not be created)
+    error: str | None
+    info: dict  # what the backend says about itself (model, devices, settings, warnings)
+    choice: str | None  # what --backend auto chose and why
+    people: tuple[list[np.ndarray], ...]  # per frame: (26, 3) arrays in video pixels
+    infer_s: float
+    frames_inferred: int
+
+    @property
+    def load_s(self) -> float:
+        return float(self.info.get("load_s") or 0.0)
 
 
-@dataclass
-class Tracked:
-    """The jumper's landmarks over time, and how they were obtained."""
+@dataclass(frozen=True)
+class Measured:
+    """Everything the pipeline found for one configuration on one video."""
 
-    info: VideoInfo
-    times: np.ndarray
-    landmarks: np.ndarray
-    backend_info: dict
-    subject: dict
+    video: VideoInfo
+    decode: DecodeReport
+    camera: CameraMotion
+    run: PoseRun
+    track: Track | None
+    analysis: Analysis | None
+    quality: Quality | None
+    error: KmoError | None
     timing: dict
 
-
-@dataclass
-class Analysis:
-    """A measured video."""
-
-    tracked: Tracked
-    result: JumpResult
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.analysis is not None
 
 
-def batch_size(backend: PoseBackend) -> int:
-    """Frames a backend takes at once (``--batch``; 1 unless it has ``infer_batch``)."""
-    return max(1, int(getattr(backend, "batch", 1))) if hasattr(backend, "infer_batch") else 1
+class _Feeder:
+    """Gives frames to one backend in its own batch size and keeps its output."""
+
+    def __init__(self, backend: PoseBackend) -> None:
+        self.backend = backend
+        self.size = (
+            max(1, int(getattr(backend, "batch", 1))) if hasattr(backend, "infer_batch") else 1
+        )
+        self.people: list[list[np.ndarray]] = []
+        self.infer_s = 0.0
+
+    def feed(self, images: list[np.ndarray], times: list[float], scales: list[float]) -> None:
+        t0 = time.perf_counter()
+        if self.size == 1:
+            out = [self.backend.infer(im, t) for im, t in zip(images, times)]
+        else:
+            out = []
+            for i in range(0, len(images), self.size):
+                out += self.backend.infer_batch(images[i : i + self.size], times[i : i + self.size])
+        self.infer_s += time.perf_counter() - t0
+        for people, k in zip(out, scales):
+            if k != 1.0:
+                people = [np.concatenate([p[:, :2] * k, p[:, 2:]], axis=1) for p in people]
+            self.people.append(people)
 
 
-def _feed(run: PoseRun, images: list[np.ndarray], times: list[float]) -> None:
-    """Give a run of consecutive frames to one backend, in its own batch size."""
-    size = batch_size(run.backend)
-    t0 = time.perf_counter()
-    if size == 1:
-        run.people.extend(run.backend.infer(im, t) for im, t in zip(images, times))
-    else:
-        for i in range(0, len(images), size):
-            run.people.extend(run.backend.infer_batch(images[i : i + size], times[i : i + size]))
-    run.infer_s += time.perf_counter() - t0
+def _load(specs: Sequence[PoseSpec]) -> list[tuple[PoseBackend | None, str | None, str | None]]:
+    """Create every configuration's backend: (backend, auto choice, error)."""
+    out = []
+    for spec in specs:
+        try:
+            backend, choice = create(spec.backend, spec.options)
+            out.append((backend, choice, None))
+        except KmoError as exc:
+            if len(specs) == 1:
+                raise
+            out.append((None, None, exc.message))
+        except Exception as exc:  # noqa: BLE001 - a provider or model crash: report, go on
+            if len(specs) == 1:
+                raise
+            out.append((None, None, f"{type(exc).__name__}: {str(exc)[:200]}"))
+    return out
 
 
-def run_pose(
+def run(
     path: str,
-    info: VideoInfo,
-    backends: Sequence[PoseBackend],
+    specs: Sequence[PoseSpec],
+    jump: str = "auto",
+    stature_m: float | None = None,
     progress: ProgressFn | None = None,
-) -> tuple[np.ndarray, list[PoseRun], float]:
-    """Decode the video once and feed every frame to each backend.
+    max_side: int | None = None,
+) -> list[Measured]:
+    """Decode ``path`` once, run every pose configuration on it and measure each one.
 
-    Backends with ``--batch`` N > 1 get N consecutive frames at a time (pose crops batched
-    across frames); the decode thread keeps decoding meanwhile.
+    A configuration that cannot be created (with several configurations) or whose analysis
+    fails is returned with its ``error``; with a single configuration a creation failure
+    raises. Bad input (unreadable video) always raises :class:`KmoError`.
     """
-    runs = [PoseRun(b) for b in backends]
-    chunk = max((batch_size(b) for b in backends), default=1)
-    times: list[float] = []
-    images: list[np.ndarray] = []
     t_start = time.perf_counter()
+    info = probe(path)
+    loaded = _load(specs)
+    feeders = [_Feeder(b) if b is not None else None for b, _, _ in loaded]
+    live = [f for f in feeders if f is not None]
+    chunk = max((f.size for f in live), default=1)
+    stream = decode(path, info, max_side=max_side)
+    camera = CameraTracker(info.width, info.height)
+    images: list[np.ndarray] = []
+    times: list[float] = []
+    scales: list[float] = []
+    n = 0
 
     def flush() -> None:
-        for run in runs:
-            _feed(run, images, times[len(times) - len(images) :])
+        for f in live:
+            f.feed(images, times, scales)
+        mask_source = live[0].people[-len(images) :] if live else [[] for _ in images]
+        for im, k, people in zip(images, scales, mask_source):
+            camera.update(im, k, [b for p in people if (b := bbox(p)) is not None])
         images.clear()
+        times.clear()
+        scales.clear()
         if progress is not None:
-            progress(len(times), info.frames)
+            progress(n, info.frames)
 
-    for frame in iter_frames(path, info):
-        times.append(frame.t)
-        images.append(frame.image)
-        if len(images) >= chunk:
+    try:
+        for frame in stream:
+            images.append(frame.image)
+            times.append(frame.t)
+            scales.append(frame.scale)
+            n += 1
+            if len(images) >= chunk:
+                flush()
+        if images:
             flush()
-    if images:
-        flush()
-    return np.asarray(times), runs, time.perf_counter() - t_start
+    finally:
+        for b, _, _ in loaded:
+            if b is not None:
+                b.close()
+    report = stream.report
+    motion = camera.result()
+    pose_s = time.perf_counter() - t_start
+    out = []
+    for spec, (backend, choice, error), feeder in zip(specs, loaded, feeders):
+        if feeder is None:
+            pose = PoseRun(spec, "unavailable", error, {}, None, (), 0.0, 0)
+        else:
+            pose = PoseRun(
+                spec,
+                "ok",
+                None,
+                dict(backend.info),
+                choice,
+                tuple(feeder.people),
+                feeder.infer_s,
+                len(feeder.people),
+            )
+        out.append(measure(info, report, motion, pose, jump, stature_m, pose_s))
+    return out
 
 
-def track(info: VideoInfo, times: np.ndarray, run: PoseRun, total_s: float) -> Tracked:
-    """Select the jumper from one backend's output."""
-    landmarks, subject = select_jumper(run.people, times)
+def measure(
+    info: VideoInfo,
+    report: DecodeReport,
+    motion: CameraMotion,
+    pose: PoseRun,
+    jump: str = "auto",
+    stature_m: float | None = None,
+    pose_s: float = 0.0,
+) -> Measured:
+    """Track the jumper, remove camera motion, analyse every jump, assess the quality."""
+    t0 = time.perf_counter()
+    times = report.times
+    track = analysis = quality = error = None
+    if pose.status == "ok":
+        try:
+            track = track_jumper(pose.people, times)
+            steady = stabilize(track.landmarks, motion, times)
+            analysis = analyze(times, steady, report.measured_fps, jump=jump, stature_m=stature_m)
+            analysis = withhold_damaged(analysis, report)
+            quality = assess(info, report, motion, track, analysis)
+        except KmoError as exc:
+            error = _explain(exc, motion)
+    else:
+        error = KmoError(pose.error or "unavailable", ExitCode.BAD_INPUT)
+    analysis_s = time.perf_counter() - t0
     n = len(times)
-    detected = sum(1 for p in run.people if p)
-    subject["detection_rate"] = round(detected / n, 4) if n else 0.0
     timing = {
-        "total_s": total_s,
-        "inference_s": run.infer_s,
-        "inference_fps": n / run.infer_s if run.infer_s > 0 else None,
-        "end_to_end_fps": n / total_s if total_s > 0 else None,
+        "total_s": pose_s + analysis_s,
+        "inference_s": pose.infer_s,
+        "analysis_s": analysis_s,
+        "inference_fps": n / pose.infer_s if pose.infer_s > 0 else None,
+        "end_to_end_fps": n / (pose_s + analysis_s) if pose_s + analysis_s > 0 else None,
     }
-    return Tracked(info, times, landmarks, dict(run.backend.info), subject, timing)
+    return Measured(info, report, motion, pose, track, analysis, quality, error, timing)
+
+
+def _explain(exc: KmoError, motion: CameraMotion) -> KmoError:
+    """Add the camera's part to a 'no jump' when the camera moved in a way not removed."""
+    if exc.code == ExitCode.NO_JUMP and motion.status in ("partly compensated", "not measurable"):
+        if motion.status == "not measurable" or motion.max_shift_px > 0:
+            return KmoError(
+                f"{exc.message} Camera motion: {motion.status} ({motion.reason}); use a "
+                "tripod or keep more still background in view.",
+                exc.code,
+            )
+    return exc
 
 
 def analyze_video(
     path: str,
-    backend: str = "mediapipe",
-    options: BackendOptions | None = None,
+    spec: PoseSpec,
     jump: str = "auto",
     stature_m: float | None = None,
     progress: ProgressFn | None = None,
-) -> Analysis:
-    """Measure the jump in one video file."""
-    info = probe(path)
-    pose = create(backend, options or BackendOptions())
-    try:
-        times, runs, total = run_pose(path, info, [pose], progress)
-    finally:
-        pose.close()
-    info.frames = len(times)
-    tracked = track(info, times, runs[0], total)
-    fps = measured_fps(times, info.fps)
-    result = analyze(times, tracked.landmarks, fps, jump=jump, stature_m=stature_m)
-    return Analysis(tracked, result)
-
-
-def measured_fps(times: np.ndarray, nominal: float) -> float:
-    """Frame rate from the timestamps (median interval), falling back to the nominal one."""
-    if len(times) < 3:
-        return nominal
-    dt = float(np.median(np.diff(times)))
-    return 1.0 / dt if dt > 0 else nominal
+    max_side: int | None = None,
+) -> Measured:
+    """Measure one video with one configuration; raise its :class:`KmoError` on failure."""
+    (m,) = run(path, [spec], jump, stature_m, progress, max_side)
+    if m.error is not None:
+        raise m.error
+    return m

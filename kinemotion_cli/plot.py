@@ -1,7 +1,8 @@
-"""Trajectory plot: foot and hip height, their velocities, phases, events and the flight fit.
+"""Trajectory plot: foot and hip heights, their velocities, phases, events, flight parabolas.
 
 Uses matplotlib's object API with the Agg canvas (no pyplot, no global backend switch), and is
-imported only when ``--plot`` is given.
+imported only when ``--plot`` is given. Heights are in metres at each jump's scale, measured
+after camera motion was removed.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+from kinemotion_cli.jumps import phase_spans, timeline
 from kinemotion_cli.outputs import atomic_path
-from kinemotion_cli.overlay import EVENT_NAMES, PHASE_COLORS, event_times, phase_spans
-from kinemotion_cli.pipeline import Analysis
+from kinemotion_cli.overlay import PHASE_COLORS
+from kinemotion_cli.pipeline import Measured
+from kinemotion_cli.report import labels
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 SIZE_IN, DPI = (10.0, 7.0), 100  # 1000 x 700 px PNG
@@ -27,20 +30,23 @@ def _velocity(t: np.ndarray, y: np.ndarray) -> np.ndarray:
     return v
 
 
-def write_plot(a: Analysis, path: Path, force: bool = False) -> None:
+def write_plot(m: Measured, path: Path, force: bool = False) -> None:
     """Write the trajectory figure to ``path`` (PNG, SVG or PDF by suffix) atomically."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    r = a.result
-    s, fl = r.signals, r.flight
-    ppm = float(r.scale["pixels_per_m"])
-    t = s.t
-    floor = fl.floor_pre
-    foot = (floor - s.foot_y) / ppm
-    hip = (r.hip_h if r.hip_h is not None else np.full_like(t, np.nan)) / ppm
-    events = event_times(a)
-    spans = phase_spans(r.jump_type, events, float(t[0]), float(t[-1]))
+    a = m.analysis
+    body = a.body
+    t = body.t
+    first = a.jumps[0]
+    ppm = float(first.scale.pixels_per_m)
+    # clearance of the lowest foot point, each point above its own planted level
+    levels = {c.point: c.level for c in first.flight.takeoff_contacts}
+    clearance = np.stack([lv - body.y[:, k] for k, lv in levels.items()], axis=1)
+    foot = np.nanmin(clearance, axis=1) / ppm
+    hip = a.hip_h / ppm
+    spans = phase_spans(a, float(t[0]), float(t[-1]))
+    ev_label, _ = labels()
 
     fig = Figure(figsize=SIZE_IN, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
@@ -53,35 +59,44 @@ def write_plot(a: Analysis, path: Path, force: bool = False) -> None:
         if name not in shown:  # legend entry once per phase
             ax.axvspan(a0, a0, color=color, alpha=0.3, label=name)
             shown.add(name)
-
-    ax.plot(t, foot, ".-", ms=3, lw=1, color="tab:red", label="foot height above floor")
+    ax.plot(t, foot, ".-", ms=3, lw=1, color="tab:red", label="lowest foot point above its level")
     ax.plot(t, hip, "-", lw=1.5, color="tab:blue", label="hip height change")
-    tf = np.linspace(fl.takeoff - 0.02, fl.landing + 0.02, 200)
-    ax.plot(tf, (floor - fl.fit(tf)) / ppm, "--", lw=1.5, color="black", label="flight parabola")
+    trunk_ref = float(np.nanmedian(body.trunk_y[: max(3, len(t) // 10)]))
+    for k, j in enumerate(a.jumps):
+        fl = j.flight
+        if fl.trunk is None:
+            continue
+        tf = np.linspace(fl.takeoff, fl.landing, 100)
+        ax.plot(
+            tf,
+            (trunk_ref - fl.trunk(tf)) / ppm,
+            "--",
+            lw=1.5,
+            color="black",
+            label="trunk flight parabola" if k == 0 else None,
+        )
     ax.axhline(0, color="gray", lw=0.8)
     ax.set_ylabel("height (m)")
-    scale = r.scale.get("method", "")
+    heights = ", ".join(f"{1000 * j.flight.duration:.0f} ms" for j in a.jumps)
     ax.set_title(
-        f"{Path(a.tracked.info.path).name}: {r.jump_type.replace('_', ' ')}, "
-        f"flight {1000 * fl.duration:.1f} ms ({scale})",
+        f"{Path(m.video.path).name}: {len(a.jumps)} jump(s), flight {heights} "
+        f"({first.scale.method})",
         fontsize=10,
     )
-
     axv.plot(t, _velocity(t, foot), "-", lw=1, color="tab:red", label="foot velocity")
     axv.plot(t, _velocity(t, hip), "-", lw=1.5, color="tab:blue", label="hip velocity")
-    axv.plot(tf, -(2 * fl.fit.a * (tf - fl.fit.t0) + fl.fit.b) / ppm, "--", lw=1, color="black")
     axv.axhline(0, color="gray", lw=0.8)
     axv.set_ylabel("velocity (m/s)")
     axv.set_xlabel("time from video start (s)")
-
     ymax = ax.get_ylim()[1]
-    for k, te in events.items():
+    for te, key, j in timeline(a):
         for axis in (ax, axv):
             axis.axvline(te, color="black", lw=0.8, ls=":")
+        tag = f" #{j.index}" if len(a.jumps) > 1 else ""
         ax.text(
             te,
             ymax,
-            f" {EVENT_NAMES.get(k, k)} {te:.4f} s",
+            f" {ev_label.get(key, key)}{tag} {te:.4f} s",
             rotation=90,
             va="top",
             ha="right",
@@ -90,7 +105,6 @@ def write_plot(a: Analysis, path: Path, force: bool = False) -> None:
     ax.legend(loc="upper left", fontsize=7, ncol=2)
     axv.legend(loc="upper left", fontsize=7)
     ax.set_xlim(float(t[0]), float(t[-1]))
-
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower(), "png")
     with atomic_path(path, force) as tmp:

@@ -1,8 +1,11 @@
-"""Output: the rich table, the JSON contract and CSV rows.
+"""Output only: the JSON contract, CSV rows and the rich table of a measured video.
 
-JSON contract (schema_version 1) is documented in the README. All numbers are rounded to
-fixed decimals so the same input gives byte-identical output; timing fields appear only with
-``--timings``.
+JSON contract (schema_version 2, README "JSON contract"): one object per video with a
+``jumps`` list (every jump in the clip, each with its own type, events, metrics,
+uncertainties, scale and quality) and a ``summary``. Numbers are rounded to fixed decimals
+so the same input gives byte-identical output; timing fields appear only with
+``--timings``. Nothing here computes a measurement: labels come from the jump types'
+declarations, verdicts from :mod:`kinemotion_cli.quality`.
 """
 
 from __future__ import annotations
@@ -12,16 +15,27 @@ import io
 import json
 import math
 
-import numpy as np
-
 from kinemotion_cli import __version__
-from kinemotion_cli.landmarks import FOOT_POINTS, INDEX
-from kinemotion_cli.pipeline import Analysis
+from kinemotion_cli.jumps import JUMP_TYPES, Jump
+from kinemotion_cli.jumps.common import Measure
+from kinemotion_cli.jumps.types import COMMON_EVENTS, COMMON_METRICS
+from kinemotion_cli.pipeline import Measured
+from kinemotion_cli.quality import JumpQuality, Quality
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+BACKEND_SETTINGS = ("mode", "threads", "det_every", "batch")  # onnxruntime backends
+SUMMARY_METRICS = (
+    "flight_time_s",
+    "jump_height_m",
+    "ground_contact_time_s",
+    "rsi_flight_over_contact",
+    "rsi_modified",
+)
 CSV_COLUMNS = (
     "video",
     "status",
+    "jump_index",
+    "jumps_found",
     "jump_type",
     "backend",
     "fps",
@@ -39,15 +53,6 @@ CSV_COLUMNS = (
     "verdict",
     "error",
 )
-LABELS = {
-    "movement_start_s": "Movement start",
-    "lowest_point_s": "Lowest point",
-    "push_off_start_s": "Push-off start",
-    "box_leave_s": "Leaves box",
-    "contact_start_s": "First contact",
-    "takeoff_s": "Takeoff",
-    "landing_s": "Landing",
-}
 
 
 def _r(x: float | None, nd: int = 6) -> float | None:
@@ -57,216 +62,169 @@ def _r(x: float | None, nd: int = 6) -> float | None:
     return 0.0 if v == 0 else v
 
 
-BACKEND_SETTINGS = ("mode", "threads", "det_every", "batch")  # onnxruntime backends
+def labels() -> tuple[dict[str, str], dict[str, str]]:
+    """Human labels of every event and metric, from the jump types' declarations."""
+    events = {e.key: e.label for e in COMMON_EVENTS}
+    metrics = {m.key: m.label for m in COMMON_METRICS}
+    for jt in JUMP_TYPES.values():
+        events.update({e.key: e.label for e in jt.events})
+        metrics.update({m.key: m.label for m in jt.metrics})
+    return events, metrics
 
-# Quality thresholds (documented in the README, "Quality report").
-MIN_EVENT_SCORE = 0.5  # mean landmark score around an event
-MAX_CAMERA_MOTION_PCT = 3.0  # foot drift while standing still, % of body height
-MAX_DROPPED_SHARE = 0.02  # dropped frames outside the jump
-FOOT_EVENTS = ("takeoff_s", "landing_s", "contact_start_s", "box_leave_s")
+
+def _measures(d: dict[str, Measure]) -> tuple[dict, dict, dict]:
+    return (
+        {k: _r(m.value) for k, m in d.items()},
+        {k: _r(m.uncertainty) for k, m in d.items()},
+        {k: m.method for k, m in d.items()},
+    )
 
 
-def frame_timing(times: np.ndarray) -> dict:
-    """Dropped frames (timestamp gaps over 1.5 intervals) and timestamp jitter."""
-    if len(times) < 3:
-        return {"dropped_frames": 0, "gaps": [], "timestamp_jitter_ms": None}
-    dt = np.diff(times)
-    med = float(np.median(dt))
-    gap = dt > 1.5 * med
-    missing = np.where(gap, np.round(dt / med) - 1, 0).astype(int)
-    regular = dt[~gap]
+def _jump_quality(q: JumpQuality) -> dict:
     return {
-        "dropped_frames": int(missing.sum()),
-        "gaps": [(float(times[k]), float(times[k + 1])) for k in np.flatnonzero(gap)],
-        "timestamp_jitter_ms": _r(1000 * float(np.std(regular)), 3) if regular.size else None,
+        "verdict": q.verdict,
+        "reasons": list(q.reasons),
+        "warnings": list(q.warnings),
+        "frames_in_flight": q.frames_in_flight,
+        "trunk_fit_rms_px": _r(q.trunk_fit_rms_px, 3),
+        "event_confidence": q.event_confidence,
+        "fps_adequacy": q.fps_adequacy,
+        "dropped_frames_in_jump": q.dropped_frames_in_jump,
+        "contact_points": q.contact_points,
     }
 
 
-def _fps_adequacy(metrics: dict, fps: float) -> dict:
-    """Whether the frame rate suffices for each metric: ok, marginal or inadequate.
-
-    Durations are judged by how many frame intervals they span (>= 10 ok, >= 5 marginal; the
-    flight is judged on its sub-frame parabola fit, so >= 6 frames is ok, >= 4 marginal);
-    peak velocities need >= 50 fps (ok) or >= 25 fps (marginal) for a 10 Hz low-pass.
-    """
-    flight = metrics.get("flight_time_s")
-    flight_frames = flight.value * fps if flight is not None else 0.0
-
-    def grade(n: float, ok: float, marginal: float) -> str:
-        return "ok" if n >= ok else ("marginal" if n >= marginal else "inadequate")
-
-    out = {}
-    for key, m in metrics.items():
-        if key in ("flight_time_s", "jump_height_m") or key.startswith("rsi_flight"):
-            out[key] = grade(flight_frames, 6, 4)
-        elif "velocity" in key:
-            out[key] = grade(fps, 50, 25)
-        elif m.unit == "s" and m.value is not None and np.isfinite(m.value):
-            out[key] = grade(m.value * fps, 10, 5)
-        elif key.startswith("rsi"):  # a height (flight) over a duration (contact/takeoff)
-            parts = [out.get("flight_time_s", "ok")]
-            for dur in ("ground_contact_time_s", "time_to_takeoff_s"):
-                d = metrics.get(dur)
-                if d is not None and np.isfinite(d.value):
-                    parts.append(grade(d.value * fps, 10, 5))
-            order = ("ok", "marginal", "inadequate")
-            out[key] = max(parts, key=order.index)
-        else:
-            out[key] = "ok"  # depths and heights: spatial, not limited by the frame rate
+def jump_dict(j: Jump, q: JumpQuality | None) -> dict:
+    """The JSON object of one jump."""
+    ev, ev_sd, ev_m = _measures(j.events)
+    me = {k: _r(m.value) for k, m in j.metrics.items()}
+    out = {
+        "index": j.index,
+        "jump_type": j.jump_type,
+        "events": ev,
+        "event_uncertainty_s": ev_sd,
+        "event_methods": ev_m,
+        "metrics": me,
+        "metric_details": {
+            k: {"unit": m.unit, "uncertainty": _r(m.uncertainty), "method": m.method}
+            for k, m in j.metrics.items()
+        },
+        "scale": {
+            "method": j.scale.method,
+            "pixels_per_m": _r(j.scale.pixels_per_m, 3),
+            "uncertainty": _r(j.scale.uncertainty, 3),
+        },
+    }
+    if q is not None:
+        out["quality"] = _jump_quality(q)
     return out
 
 
-def _camera_motion(a: Analysis, start: float) -> float | None:
-    """Foot drift (p95 - p5 of x and y, % of body height) while standing before ``start``.
-
-    A proxy for camera motion: on a tripod the standing feet do not move in the image. Needs
-    0.3 s of quiet standing; None otherwise.
-    """
-    tr, s = a.tracked, a.result.signals
-    lm = tr.landmarks[:, FOOT_POINTS, :]
-    ok = np.nan_to_num(lm[..., 2], nan=0.0) >= 0.3
-    x = np.where(ok, lm[..., 0], np.nan)
-    y = np.where(ok, lm[..., 1], np.nan)
-    with np.errstate(all="ignore"):
-        fx, fy = np.nanmean(x, axis=1), np.nanmean(y, axis=1)
-    quiet = (tr.times < start - 0.1) & np.isfinite(fx) & np.isfinite(fy)
-    if tr.times[quiet].size < 3 or np.ptp(tr.times[quiet]) < 0.3:
-        return None
-    drift = max(float(np.percentile(v[quiet], 95) - np.percentile(v[quiet], 5)) for v in (fx, fy))
-    return 100 * drift / s.body_px
-
-
-def quality(a: Analysis) -> dict:
-    """Landmark, timing and frame-rate quality of one measured video, with a verdict.
-
-    The verdict is "low confidence" when any reason is listed (see README, "Quality report").
-    """
-    r, tr, info = a.result, a.tracked, a.tracked.info
-    s, fl = r.signals, r.flight
-    warnings = list(info.warnings) + list(r.warnings)
-    times = tr.times
-    fps = float(np.round(1.0 / np.median(np.diff(times)), 3)) if len(times) > 2 else 0.0
-    groups = {
-        "feet": list(FOOT_POINTS),
-        "hips": [INDEX["left_hip"], INDEX["right_hip"]],
+def summary(jumps: list[dict]) -> dict:
+    """How many jumps, of which types, their mean and the best (highest) one."""
+    types: dict[str, int] = {}
+    for j in jumps:
+        types[j["jump_type"]] = types.get(j["jump_type"], 0) + 1
+    mean = {}
+    for key in SUMMARY_METRICS:
+        vals = [j["metrics"].get(key) for j in jumps]
+        vals = [v for v in vals if v is not None]
+        if vals:
+            mean[key] = _r(sum(vals) / len(vals))
+    measured = [j for j in jumps if j["metrics"].get("jump_height_m") is not None]
+    best = max(measured, key=lambda j: j["metrics"]["jump_height_m"], default=None)
+    return {
+        "jumps": len(jumps),
+        "types": types,
+        "mean": mean,
+        "best": None
+        if best is None
+        else {
+            "index": best["index"],
+            "jump_type": best["jump_type"],
+            "jump_height_m": best["metrics"]["jump_height_m"],
+            "flight_time_s": best["metrics"]["flight_time_s"],
+        },
     }
 
-    def near(time: float, points: list[int]) -> float | None:
-        i = int(np.searchsorted(times, time))
-        seg = tr.landmarks[max(i - 2, 0) : i + 2, points, 2]
-        return _r(float(np.nanmean(seg)), 3) if np.isfinite(seg).any() else None
 
-    event_conf = {
-        k: near(m.value, groups["feet" if k in FOOT_EVENTS else "hips"])
-        for k, m in r.events.items()
-        if m.value is not None and np.isfinite(m.value)
+def _quality(q: Quality) -> dict:
+    cam = q.camera
+    jit = q.foot_jitter
+    feet = jit.feet_px if jit is not None else None
+    return {
+        "verdict": q.verdict,
+        "reasons": list(q.reasons)
+        + [f"jump {jq.index}: {r}" for jq in q.jumps for r in jq.reasons],
+        "warnings": list(q.warnings),
+        "detection_rate": _r(q.detection_rate, 4),
+        "foot_jitter_px": _r(feet, 3),
+        "foot_jitter_pct_body": _r(100 * feet / q.body_height_px, 3) if feet is not None else None,
+        "quiet_standing_s": [_r(jit.start_s, 3), _r(jit.end_s, 3)] if jit is not None else None,
+        "body_height_px": _r(q.body_height_px, 1),
+        "contact_points": q.contact_points,
+        "measured_fps": _r(q.measured_fps, 3),
+        "dropped_frames": q.dropped_frames,
+        "duplicated_frames": q.duplicated_frames,
+        "undecodable_frames": q.undecodable_frames,
+        "concealed_frames": q.concealed_frames,
+        "damaged_frames": [
+            {"start_s": _r(r.start_s), "end_s": _r(r.end_s), "frames": r.frames, "cause": r.cause}
+            for r in q.damaged
+        ],
+        "timestamp_jitter_ms": _r(q.timestamp_jitter_ms, 3),
+        "camera": {
+            "status": cam.status,
+            "reason": cam.reason,
+            "max_shift_px": _r(cam.max_shift_px, 2),
+            "max_shift_pct_body": _r(100 * cam.max_shift_px / q.body_height_px, 2),
+            "max_rotation_deg": _r(cam.max_rotation_deg, 3),
+            "max_zoom_pct": _r(100 * cam.max_zoom, 3),
+            "compensated": cam.applied,
+        },
     }
-    timing = frame_timing(times)
-    starts = [m.value for m in r.events.values() if m.value is not None and np.isfinite(m.value)]
-    jump_from, jump_to = min(starts, default=fl.takeoff), fl.landing
-    in_jump = sum(1 for t0, t1 in timing["gaps"] if t1 >= jump_from - 0.1 and t0 <= jump_to + 0.1)
-    cam = _camera_motion(a, jump_from)
-    adequacy = _fps_adequacy(r.metrics, fps)
-    q = {
-        "detection_rate": tr.subject.get("detection_rate"),
-        "foot_noise_px": _r(s.noise_px, 3),
-        "foot_noise_pct_body": _r(100 * s.noise_px / s.body_px, 3),
-        "body_height_px": _r(s.body_px, 1),
-        "foot_signal": s.foot_source,
-        "flight_fit_rms_px": _r(fl.fit.rms, 3),
-        "frames_in_flight": int(((times > fl.takeoff) & (times < fl.landing)).sum()),
-        "foot_score_at_takeoff": event_conf.get("takeoff_s"),
-        "foot_score_at_landing": event_conf.get("landing_s"),
-        "event_confidence": event_conf,
-        "measured_fps": fps,
-        "fps_adequacy": adequacy,
-        "dropped_frames": timing["dropped_frames"],
-        "dropped_frames_in_jump": in_jump,
-        "duplicated_frames": int(info.duplicate_frames),
-        "undecodable_frames": int(info.decode_errors),
-        "timestamp_jitter_ms": timing["timestamp_jitter_ms"],
-        "camera_motion_pct_body": _r(cam, 2) if cam is not None else None,
-    }
-    low = []
-    if q["frames_in_flight"] < 6:
-        low.append(f"only {q['frames_in_flight']} frames in flight: film at 60 fps or more")
-    if (q["detection_rate"] or 0) < 0.9:
-        low.append(f"the athlete was detected in only {100 * q['detection_rate']:.0f}% of frames")
-    if s.noise_px > 0.01 * s.body_px:
-        low.append("foot landmarks are jittery (noise > 1% of body height)")
-    for key, score in event_conf.items():
-        if score is not None and score < MIN_EVENT_SCORE:
-            low.append(f"low landmark confidence at {key.removesuffix('_s')} ({score:.2f})")
-    if fl.fit.rms > 0.02 * s.body_px:
-        low.append("the feet do not follow a clean flight parabola")
-    if in_jump:
-        low.append(f"{in_jump} gap(s) of dropped frames during the jump")
-    elif q["dropped_frames"] > MAX_DROPPED_SHARE * len(times):
-        low.append(f"{q['dropped_frames']} dropped frames (timestamp gaps)")
-    if q["undecodable_frames"] or q["duplicated_frames"]:
-        low.append(
-            f"damaged video: {q['undecodable_frames']} undecodable and "
-            f"{q['duplicated_frames']} duplicated frame(s)"
-        )
-    bad = sorted(k for k, v in adequacy.items() if v == "inadequate")
-    if bad:
-        low.append(f"{fps:g} fps is too low for {', '.join(bad)}")
-    if cam is not None and cam > MAX_CAMERA_MOTION_PCT:
-        low.append(
-            f"the camera (or the feet) moved during quiet standing ({cam:.1f}% of body "
-            "height): use a tripod"
-        )
-    q["verdict"] = "low confidence" if low else "ok"
-    q["reasons"] = low
-    q["warnings"] = warnings
-    return q
 
 
-def to_dict(a: Analysis, timings: bool = False) -> dict:
+def to_dict(m: Measured, timings: bool = False) -> dict:
     """The JSON object for one measured video."""
-    r, tr, info = a.result, a.tracked, a.tracked.info
+    info, run, a, q = m.video, m.run, m.analysis, m.quality
+    times = m.decode.times
+    quality_by = {jq.index: jq for jq in q.jumps} if q is not None else {}
+    jumps = [jump_dict(j, quality_by.get(j.index)) for j in a.jumps]
     out = {
         "schema_version": SCHEMA_VERSION,
         "kmo_version": __version__,
         "video": info.path,
         "status": "ok",
-        "jump_type": r.jump_type,
-        "backend": tr.backend_info.get("backend"),
-        "model": tr.backend_info.get("model"),
-        "running_mode": tr.backend_info.get("running_mode"),
-        "device_requested": tr.backend_info.get("device_requested"),
-        "device_used": tr.backend_info.get("device_used"),
+        "jumps_found": len(jumps),
+        "backend": run.info.get("backend"),
+        "model": run.info.get("model"),
+        "running_mode": run.info.get("running_mode"),
+        "device_requested": run.info.get("device_requested"),
+        "device_used": run.info.get("device_used"),
         "fps": _r(info.fps, 3),
-        "frames": len(tr.times),
-        "duration_s": _r(float(tr.times[-1]) if len(tr.times) else 0.0, 6),
+        "frames": len(times),
+        "duration_s": _r(float(times[-1]) if len(times) else 0.0, 6),
         "width": info.width,
         "height": info.height,
         "rotation_deg": info.rotation_deg,
-        "events": {k: _r(m.value) for k, m in r.events.items()},
-        "event_uncertainty_s": {k: _r(m.uncertainty) for k, m in r.events.items()},
-        "event_methods": {k: m.method for k, m in r.events.items()},
-        "metrics": {k: _r(m.value) for k, m in r.metrics.items()},
-        "metric_details": {
-            k: {"unit": m.unit, "uncertainty": _r(m.uncertainty), "method": m.method}
-            for k, m in r.metrics.items()
-        },
-        "scale": {
-            "method": r.scale["method"],
-            "pixels_per_m": _r(r.scale["pixels_per_m"], 3),
-            "uncertainty": _r(r.scale["uncertainty"], 3),
-        },
-        "subject": tr.subject,
-        "quality": quality(a),
+        "summary": summary(jumps),
+        "jumps": jumps,
+        "subject": m.track.subject() if m.track is not None else None,
+        "quality": _quality(q) if q is not None else None,
     }
-    settings = {k: tr.backend_info[k] for k in BACKEND_SETTINGS if k in tr.backend_info}
+    settings = {k: run.info[k] for k in BACKEND_SETTINGS if k in run.info}
     if settings:
         out["backend_settings"] = settings
-    for key, name in (("auto", "backend_choice"), ("missing_landmarks", "missing_landmarks")):
-        if tr.backend_info.get(key):
-            out[name] = tr.backend_info[key]
+    if run.choice:
+        out["backend_choice"] = run.choice
+    if run.info.get("missing_landmarks"):
+        out["missing_landmarks"] = run.info["missing_landmarks"]
+    if run.info.get("warnings") and out["quality"] is not None:
+        out["quality"]["warnings"] = list(run.info["warnings"]) + out["quality"]["warnings"]
     if timings:
-        out["timing"] = {k: _r(v, 4) for k, v in tr.timing.items()}
-        out["timing"]["model_load_s"] = _r(tr.backend_info.get("load_s"), 4)
+        out["timing"] = {k: _r(v, 4) for k, v in m.timing.items()}
+        out["timing"]["model_load_s"] = _r(run.load_s, 4)
     return out
 
 
@@ -294,26 +252,36 @@ def csv_header() -> str:
     return buf.getvalue()
 
 
-def csv_row(obj: dict) -> str:
-    """One CSV line for a result or error object."""
-    flat = {
-        **{k: obj.get(k) for k in ("video", "status", "jump_type", "backend", "fps", "frames")},
-        **obj.get("events", {}),
-        **obj.get("metrics", {}),
-        "verdict": obj.get("quality", {}).get("verdict"),
-        "error": obj.get("error"),
-    }
+def csv_rows(obj: dict) -> str:
+    """CSV lines of a result object: one per jump (one line for an error or skipped video)."""
+    base = {k: obj.get(k) for k in ("video", "status", "backend", "fps", "frames")}
+    base["jumps_found"] = obj.get("jumps_found")
+    base["error"] = obj.get("error")
+    rows = []
+    for j in obj.get("jumps") or [None]:
+        flat = dict(base)
+        if j is not None:
+            flat.update(
+                jump_index=j["index"],
+                jump_type=j["jump_type"],
+                verdict=(j.get("quality") or {}).get("verdict"),
+                **j["events"],
+                **j["metrics"],
+            )
+        rows.append(["" if flat.get(c) is None else flat.get(c) for c in CSV_COLUMNS])
     buf = io.StringIO()
-    row = ["" if flat.get(c) is None else flat.get(c) for c in CSV_COLUMNS]
-    csv.writer(buf, lineterminator="\n").writerow(row)
+    csv.writer(buf, lineterminator="\n").writerows(rows)
     return buf.getvalue()
 
 
-def _fmt(value: float | None, unit: str, sd: float | None) -> str:
+SCALES = {"s": (1000.0, "ms", 1), "m": (100.0, "cm", 1), "m/s": (1.0, "m/s", 2)}
+
+
+def fmt(value: float | None, unit: str, sd: float | None = None) -> str:
+    """A value in the unit people read (ms, cm), with its uncertainty."""
     if value is None:
         return "–"
-    scale, shown = {"s": (1000.0, "ms"), "m": (100.0, "cm")}.get(unit, (1.0, unit))
-    nd = 1 if unit in ("s", "m") else 2
+    scale, shown, nd = SCALES.get(unit, (1.0, unit, 2))
     text = f"{value * scale:.{nd}f}"
     if sd is not None:
         text += f" ± {sd * scale:.{nd}f}"
@@ -321,33 +289,71 @@ def _fmt(value: float | None, unit: str, sd: float | None) -> str:
 
 
 def render_table(obj: dict):  # noqa: ANN201 - rich renderable
-    """A rich table of one result object."""
+    """A rich table of one result object: one row per jump, plus the mean and the best."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
+    ev_label, me_label = labels()
+    jumps = obj["jumps"]
     title = (
-        f"{obj['video']} — {obj['jump_type'].replace('_', ' ').upper()} · {obj['backend']} "
-        f"({obj['model']}) · {obj['fps']:g} fps · {obj['frames']} frames"
+        f"{obj['video']} — {len(jumps)} jump(s) · {obj['backend']} ({obj['model']}) · "
+        f"{obj['fps']:g} fps · {obj['frames']} frames"
     )
-    ev = Table(title="Events (from video start)", title_justify="left")
-    ev.add_column("event")
-    ev.add_column("time", justify="right")
-    for k, v in obj["events"].items():
-        sd = obj["event_uncertainty_s"].get(k)
-        text = "–" if v is None else f"{v:.4f} s" + ("" if sd is None else f" ± {1000 * sd:.1f} ms")
-        ev.add_row(LABELS.get(k, k), text)
-    me = Table(title="Metrics", title_justify="left")
-    me.add_column("metric")
-    me.add_column("value", justify="right")
-    me.add_column("method")
-    for k, v in obj["metrics"].items():
-        d = obj["metric_details"][k]
-        me.add_row(k, _fmt(v, d["unit"], d["uncertainty"]), d["method"])
+    cols = [k for k in SUMMARY_METRICS if any(j["metrics"].get(k) is not None for j in jumps)]
+    tab = Table(title="Jumps (times from video start)", title_justify="left")
+    for name in ("#", "Type", "Takeoff", *(me_label[k] for k in cols), "Quality"):
+        tab.add_column(name, justify="left" if name in ("Type", "Quality") else "right")
+
+    def unit(k: str) -> str:
+        return next(iter(j["metric_details"][k]["unit"] for j in jumps if k in j["metrics"]))
+
+    for j in jumps:
+        jt = JUMP_TYPES[j["jump_type"]].label
+        cells = [fmt(j["metrics"].get(k), unit(k)) for k in cols]
+        verdict = (j.get("quality") or {}).get("verdict", "")
+        tab.add_row(str(j["index"]), jt, f"{j['events']['takeoff_s']:.3f} s", *cells, verdict)
+    if len(jumps) > 1:
+        s = obj["summary"]
+        tab.add_row("", "mean", "", *(fmt(s["mean"].get(k), unit(k)) for k in cols), "")
+        if s["best"]:
+            b = next(j for j in jumps if j["index"] == s["best"]["index"])
+            tab.add_row(
+                "best",
+                f"#{b['index']} (highest)",
+                "",
+                *(fmt(b["metrics"].get(k), unit(k)) for k in cols),
+                "",
+            )
+    lines = [Text(title, style="bold"), tab]
+    if len(jumps) == 1:
+        j = jumps[0]
+        ev = Table(title="Events (from video start)", title_justify="left")
+        ev.add_column("Event")
+        ev.add_column("Time", justify="right")
+        ev.add_column("Method")
+        for k, v in j["events"].items():
+            sd = j["event_uncertainty_s"].get(k)
+            text = (
+                "–"
+                if v is None
+                else f"{v:.4f} s" + ("" if sd is None else f" ± {1000 * sd:.1f} ms")
+            )
+            ev.add_row(ev_label.get(k, k), text, j["event_methods"][k])
+        me = Table(title="Metrics", title_justify="left")
+        me.add_column("Metric")
+        me.add_column("Value", justify="right")
+        me.add_column("Method")
+        for k, v in j["metrics"].items():
+            d = j["metric_details"][k]
+            me.add_row(me_label.get(k, k), fmt(v, d["unit"], d["uncertainty"]), d["method"])
+        lines += [
+            ev,
+            me,
+            Text(f"Scale: {j['scale']['method']} ({j['scale']['pixels_per_m']} px/m)"),
+        ]
     q = obj["quality"]
     style = "green" if q["verdict"] == "ok" else "bold yellow"
-    lines = [Text(title, style="bold"), ev, me]
-    lines.append(Text(f"Scale: {obj['scale']['method']} ({obj['scale']['pixels_per_m']} px/m)"))
     lines.append(Text(f"Quality: {q['verdict']}", style=style))
     for reason in q["reasons"] + q["warnings"]:
         lines.append(Text(f"  ! {reason}", style="yellow"))

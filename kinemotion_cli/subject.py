@@ -7,6 +7,7 @@ of the hips relative to body height; a standing bystander or a coach barely move
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,8 +20,8 @@ MAX_AGE_S = 1.0
 
 
 @dataclass
-class Track:
-    """One person followed over time."""
+class _PersonTrack:
+    """One person followed over time (while building tracks)."""
 
     frames: dict[int, np.ndarray] = field(default_factory=dict)
     box: np.ndarray | None = None
@@ -31,9 +32,11 @@ def _centre_size(box: np.ndarray) -> tuple[np.ndarray, float]:
     return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2]), max(box[3] - box[1], 1.0)
 
 
-def build_tracks(people_per_frame: list[list[np.ndarray]], times: np.ndarray) -> list[Track]:
+def build_tracks(
+    people_per_frame: Sequence[Sequence[np.ndarray]], times: np.ndarray
+) -> list[_PersonTrack]:
     """Greedy frame-to-frame association of detected people into tracks."""
-    tracks: list[Track] = []
+    tracks: list[_PersonTrack] = []
     for i, people in enumerate(people_per_frame):
         boxes = [bbox(p) for p in people]
         cands = [(j, b) for j, b in enumerate(boxes) if b is not None]
@@ -58,11 +61,11 @@ def build_tracks(people_per_frame: list[list[np.ndarray]], times: np.ndarray) ->
             tracks[ti].last_t = float(times[i])
         for j, b in cands:
             if j not in used_p:
-                tracks.append(Track({i: people[j]}, b, float(times[i])))
+                tracks.append(_PersonTrack({i: people[j]}, b, float(times[i])))
     return tracks
 
 
-def _motion(track: Track) -> tuple[float, float]:
+def _motion(track: _PersonTrack) -> tuple[float, float]:
     """(vertical hip range / body height, median body height) of a track."""
     hips = np.array([p[INDEX["hip"], 1] for p in track.frames.values()])
     sizes = np.array([b[3] - b[1] for p in track.frames.values() if (b := bbox(p)) is not None])
@@ -73,10 +76,27 @@ def _motion(track: Track) -> tuple[float, float]:
     return float(np.percentile(hips, 98) - np.percentile(hips, 2)) / size, size
 
 
-def select_jumper(
-    people_per_frame: list[list[np.ndarray]], times: np.ndarray
-) -> tuple[np.ndarray, dict]:
-    """The jumper's landmarks ``(T, 26, 3)`` (NaN where absent) and how it was chosen."""
+@dataclass(frozen=True)
+class Track:
+    """The jumper's landmarks over time, and how the jumper was chosen."""
+
+    times: np.ndarray
+    landmarks: np.ndarray  # (T, 26, 3), NaN where the jumper was not seen
+    people_tracked: int
+    jumper_coverage: float  # share of frames with the jumper
+    detection_rate: float  # share of frames with anybody
+
+    def subject(self) -> dict:
+        """The JSON ``subject`` object."""
+        return {
+            "people_tracked": self.people_tracked,
+            "jumper_coverage": round(self.jumper_coverage, 4),
+            "detection_rate": round(self.detection_rate, 4),
+        }
+
+
+def track_jumper(people_per_frame: Sequence[Sequence[np.ndarray]], times: np.ndarray) -> Track:
+    """Follow every person and return the jumper's :class:`Track`."""
     n = len(people_per_frame)
     tracks = [t for t in build_tracks(people_per_frame, times) if len(t.frames) >= max(3, 0.1 * n)]
     if not tracks:
@@ -88,13 +108,11 @@ def select_jumper(
     stats = []
     for tr in tracks:
         motion, size = _motion(tr)
-        coverage = len(tr.frames) / n
-        stats.append((motion, coverage, size, tr))
+        stats.append((motion, len(tr.frames) / n, size, tr))
     max_cov = max(s[1] for s in stats)
     eligible = [s for s in stats if s[1] >= 0.5 * max_cov]
     eligible.sort(key=lambda s: (s[0], s[2]), reverse=True)
     best = eligible[0]
-    info = {"people_tracked": len(tracks), "jumper_coverage": round(best[1], 4)}
     if len(eligible) > 1:
         second = eligible[1]
         if best[0] > 0.08 and second[0] > 0.75 * best[0] and second[2] > 0.5 * best[2]:
@@ -106,4 +124,11 @@ def select_jumper(
     out = np.full((n, N_KEYPOINTS, 3), np.nan)
     for i, person in best[3].frames.items():
         out[i] = person
-    return out, info
+    detected = sum(1 for p in people_per_frame if len(p))
+    return Track(
+        np.asarray(times, dtype=float),
+        out,
+        len(tracks),
+        float(best[1]),
+        detected / n if n else 0.0,
+    )

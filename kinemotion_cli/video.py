@@ -5,10 +5,14 @@ phones write (e.g. -90 for portrait video stored as landscape) is applied here, 
 Frames are streamed from a background thread so decoding overlaps with pose inference and
 memory does not grow with video length.
 
-Damaged input never raises anything but :class:`KmoError` with a one-line message: packets
-that fail to decode are skipped and counted (``VideoInfo.decode_errors``), frames with a
-repeated timestamp are dropped and counted (``VideoInfo.duplicate_frames``), and a file that
-ends early keeps the frames decoded so far (with a warning).
+:func:`probe` returns what the container says (:class:`VideoInfo`, immutable);
+:func:`decode` streams frames and, once exhausted, tells what it found
+(:class:`DecodeReport`): timestamps, the measured frame rate, dropped and repeated frames,
+and damaged frame ranges. Damaged input never raises anything but :class:`KmoError` with a
+one-line message: packets that fail to decode are skipped and counted, frames with a repeated
+timestamp are dropped and counted, and a file that ends early keeps the frames decoded so far.
+A frame the decoder had to conceal errors in (FFmpeg's corrupt flag) damages every frame up to
+the next keyframe, because later frames are predicted from it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +34,7 @@ MAX_BAD_PACKETS = 200  # give up on a stream after this many undecodable packets
 IMAGE_FORMATS = ("image2", "image2pipe", "apng")  # plus every "*_pipe" demuxer (still images)
 
 
-@dataclass
+@dataclass(frozen=True)
 class VideoInfo:
     """What the container says about the video (upright width/height)."""
 
@@ -42,18 +46,80 @@ class VideoInfo:
     duration_s: float | None
     rotation_deg: int
     codec: str
-    warnings: list[str] = field(default_factory=list)
-    decode_errors: int = 0  # packets that could not be decoded (their frames are missing)
-    duplicate_frames: int = 0  # frames dropped for a repeated or backwards timestamp
+    warnings: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(frozen=True)
 class Frame:
-    """One decoded, upright RGB frame and its presentation time in seconds from video start."""
+    """One decoded, upright RGB frame and its presentation time in seconds from video start.
+
+    ``image`` may be smaller than the video (``decode(size=...)``); ``scale`` converts its
+    pixels to the video's (x_video = x_image * scale).
+    """
 
     index: int
     t: float
     image: np.ndarray
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class DamagedRange:
+    """Frames the decoder could not decode or had to conceal errors in."""
+
+    start_s: float
+    end_s: float
+    frames: int
+    cause: str
+
+
+@dataclass(frozen=True)
+class DecodeReport:
+    """What decoding found: the frames' timestamps and everything wrong with them."""
+
+    times: np.ndarray
+    measured_fps: float  # from the timestamps (median interval); the nominal rate if < 3 frames
+    undecodable: int  # packets or pictures that could not be decoded (their frames are missing)
+    concealed: int  # frames decoded with concealed errors (FFmpeg's corrupt flag)
+    duplicate_frames: int  # frames dropped for a repeated or backwards timestamp
+    damaged: tuple[DamagedRange, ...]
+    dropped_frames: int  # frames missing from timestamp gaps (> 1.5 intervals)
+    gaps: tuple[tuple[float, float], ...]
+    timestamp_jitter_ms: float | None
+    warnings: tuple[str, ...]
+
+    @property
+    def frames(self) -> int:
+        return len(self.times)
+
+    def damaged_at(self, time: float, margin: float = 0.0) -> DamagedRange | None:
+        """The damaged range containing ``time`` (within ``margin`` s), if any."""
+        for r in self.damaged:
+            if r.start_s - margin <= time <= r.end_s + margin:
+                return r
+        return None
+
+
+def measured_fps(times: np.ndarray, nominal: float) -> float:
+    """Frame rate from the timestamps (median interval), falling back to the nominal one."""
+    if len(times) < 3:
+        return nominal
+    dt = float(np.median(np.diff(times)))
+    return 1.0 / dt if dt > 0 else nominal
+
+
+def frame_timing(times: np.ndarray) -> tuple[int, tuple, float | None]:
+    """Dropped frames (gaps over 1.5 intervals), the gaps, and the timestamp jitter (ms)."""
+    if len(times) < 3:
+        return 0, (), None
+    dt = np.diff(times)
+    med = float(np.median(dt))
+    gap = dt > 1.5 * med
+    missing = np.where(gap, np.round(dt / med) - 1, 0).astype(int)
+    regular = dt[~gap]
+    jitter = round(1000 * float(np.std(regular)), 3) if regular.size else None
+    gaps = tuple((float(times[k]), float(times[k + 1])) for k in np.flatnonzero(gap))
+    return int(missing.sum()), gaps, jitter
 
 
 def _rotation_of(obj: object) -> int:
@@ -143,10 +209,11 @@ def _open(path: str):  # noqa: ANN202 - av.container.InputContainer
     return container
 
 
-def _frames(container, stream, info: VideoInfo | None):  # noqa: ANN001, ANN202
-    """Decoded frames of ``stream``, skipping undecodable packets (counted in ``info``).
+def _frames(container, stream):  # noqa: ANN001, ANN202
+    """Decoded frames of ``stream``, skipping undecodable packets.
 
-    Yields ``(frame, None)``; at the end yields ``(None, reason)`` if demuxing stopped early.
+    Yields ``(frame, None, pts)``; ``(None, "undecodable", pts)`` for a packet that failed;
+    and at the end ``(None, reason, None)`` if demuxing stopped early.
     """
     import av
 
@@ -157,17 +224,16 @@ def _frames(container, stream, info: VideoInfo | None):  # noqa: ANN001, ANN202
                 decoded = packet.decode()
             except (av.error.FFmpegError, ValueError, MemoryError):
                 bad_run += 1
-                if info is not None:
-                    info.decode_errors += 1
+                yield None, "undecodable", packet.pts
                 if bad_run > MAX_BAD_PACKETS:
-                    yield None, "too many undecodable packets"
+                    yield None, "too many undecodable packets", None
                     return
                 continue
             bad_run = 0
             for frame in decoded:
-                yield frame, None
+                yield frame, None, None
     except (av.error.FFmpegError, ValueError, MemoryError, OSError) as exc:
-        yield None, getattr(exc, "strerror", None) or type(exc).__name__
+        yield None, getattr(exc, "strerror", None) or type(exc).__name__, None
 
 
 def probe(path: str) -> VideoInfo:
@@ -188,7 +254,9 @@ def probe(path: str) -> VideoInfo:
         except (ZeroDivisionError, OverflowError, ValueError):
             fps = 0.0
         first, reason = None, None
-        for frame, why in _frames(container, stream, None):
+        for frame, why, _ in _frames(container, stream):
+            if why == "undecodable":
+                continue
             first, reason = frame, why
             break
         if first is None:
@@ -231,27 +299,111 @@ def probe(path: str) -> VideoInfo:
                     f"time a jump ({MIN_FPS:g}-{MAX_FPS:g} fps usable); re-export the video at "
                     "the camera's frame rate (60 fps or more recommended)."
                 )
-        return VideoInfo(str(path), w, h, fps, frames, duration, rotation, codec, warnings)
+        return VideoInfo(str(path), w, h, fps, frames, duration, rotation, codec, tuple(warnings))
     finally:
         container.close()
 
 
-def _decode(path: str, info: VideoInfo, out: queue.Queue, stop: threading.Event) -> None:
+class _Tally:
+    """Counts kept by the decode thread; turned into a :class:`DecodeReport` at the end."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.undecodable = 0
+        self.concealed = 0
+        self.duplicates = 0
+        self.bad: list[tuple[int, str]] = []  # (index of the next good frame, cause)
+        self.corrupt_from: int | None = None  # a concealed frame damages until a keyframe
+        self.damaged: list[tuple[int, int, str]] = []  # [first, last] frame indices
+        self.stopped: str | None = None
+
+    def corrupt(self, index: int, keyframe: bool) -> None:
+        if keyframe and self.corrupt_from is not None:
+            self.damaged.append((self.corrupt_from, index - 1, "concealed decoding errors"))
+            self.corrupt_from = None
+
+    def report(self, info: VideoInfo) -> DecodeReport:
+        times = np.asarray(self.times)
+        n = len(times)
+        if self.corrupt_from is not None:
+            self.damaged.append((self.corrupt_from, n - 1, "concealed decoding errors"))
+        spans = list(self.damaged)
+        for nxt, cause in self.bad:  # missing frames lie between two decoded ones
+            spans.append((max(nxt - 1, 0), min(nxt, n - 1), cause))
+        ranges = []
+        for a, b, cause in sorted(spans):
+            if n == 0:
+                break
+            a, b = min(max(a, 0), n - 1), min(max(b, 0), n - 1)
+            ranges.append(DamagedRange(float(times[a]), float(times[b]), b - a + 1, cause))
+        dropped, gaps, jitter = frame_timing(times)
+        warnings = []
+        if self.stopped is not None:
+            warnings.append(
+                f"decoding stopped after {n} frames ({self.stopped}): the file looks "
+                "truncated or corrupt"
+            )
+        if self.undecodable:
+            warnings.append(
+                f"{self.undecodable} damaged packet(s) or frame(s) could not be decoded"
+            )
+        if self.concealed:
+            warnings.append(
+                f"{self.concealed} frame(s) decoded with concealed errors (damaged data)"
+            )
+        if self.duplicates:
+            warnings.append(
+                f"{self.duplicates} frame(s) with a repeated or backwards timestamp dropped"
+            )
+        return DecodeReport(
+            times=times,
+            measured_fps=measured_fps(times, info.fps),
+            undecodable=self.undecodable,
+            concealed=self.concealed,
+            duplicate_frames=self.duplicates,
+            damaged=tuple(ranges),
+            dropped_frames=dropped,
+            gaps=gaps,
+            timestamp_jitter_ms=jitter,
+            warnings=tuple(warnings),
+        )
+
+
+def _target_size(info: VideoInfo, max_side: int | None) -> tuple[int, int] | None:
+    """Decoded (width, height) when shrinking to ``max_side``; None to keep the size."""
+    if not max_side or max(info.width, info.height) <= max_side:
+        return None
+    k = max_side / max(info.width, info.height)
+    return max(2, round(info.width * k / 2) * 2), max(2, round(info.height * k / 2) * 2)
+
+
+def _decode(
+    path: str,
+    info: VideoInfo,
+    out: queue.Queue,
+    stop: threading.Event,
+    tally: _Tally,
+    max_side: int | None,
+) -> None:
     container = None
     try:
         container = _open(path)
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        size = _target_size(info, max_side)
+        scale = info.width / size[0] if size else 1.0
         t0: float | None = None
         last_t = -np.inf
         index = 0
-        times: list[float] = []
-        stopped: str | None = None
-        for frame, why in _frames(container, stream, info):
+        for frame, why, _pts in _frames(container, stream):
             if stop.is_set():
                 return
             if frame is None:
-                stopped = why
+                if why == "undecodable":
+                    tally.undecodable += 1
+                    tally.bad.append((index, "undecodable packet"))
+                    continue
+                tally.stopped = why
                 break
             t_abs = frame.time
             if t_abs is None or not np.isfinite(t_abs):
@@ -262,22 +414,36 @@ def _decode(path: str, info: VideoInfo, out: queue.Queue, stop: threading.Event)
                 t0 = float(t_abs)
             t = float(t_abs - t0)
             if t <= last_t:  # duplicated or out-of-order timestamp
-                info.duplicate_frames += 1
+                tally.duplicates += 1
                 continue
+            rot = _rotation_of(frame)
             try:
-                image = upright(frame.to_ndarray(format="rgb24"), _rotation_of(frame))
+                if size is not None:
+                    w, h = size if rot in (0, 180) else size[::-1]
+                    image = frame.to_ndarray(width=w, height=h, format="rgb24")
+                else:
+                    image = frame.to_ndarray(format="rgb24")
+                image = upright(image, rot)
             except (ValueError, MemoryError) as exc:  # undecodable picture: count, go on
-                info.decode_errors += 1
-                if info.decode_errors > MAX_BAD_PACKETS:
-                    stopped = type(exc).__name__
+                tally.undecodable += 1
+                tally.bad.append((index, "undecodable picture"))
+                if tally.undecodable > MAX_BAD_PACKETS:
+                    tally.stopped = type(exc).__name__
                     break
                 continue
-            if image.shape[:2] != (info.height, info.width):  # a damaged frame header
-                info.decode_errors += 1
+            want = (size[1], size[0]) if size else (info.height, info.width)
+            if image.shape[:2] != want:  # a damaged frame header
+                tally.undecodable += 1
+                tally.bad.append((index, "damaged frame header"))
                 continue
+            tally.corrupt(index, bool(frame.key_frame))
+            if frame.is_corrupt:
+                tally.concealed += 1
+                if tally.corrupt_from is None:
+                    tally.corrupt_from = index
             last_t = t
-            times.append(t)
-            out.put(Frame(index, t, image))
+            tally.times.append(t)
+            out.put(Frame(index, t, image, scale))
             index += 1
         if index == 0:
             raise KmoError(
@@ -285,31 +451,18 @@ def _decode(path: str, info: VideoInfo, out: queue.Queue, stop: threading.Event)
                 "unsupported codec; re-export it as H.264 MP4."
             )
         if index >= 3:
-            rate = 1.0 / max(float(np.median(np.diff(times))), 1e-9)
+            rate = 1.0 / max(float(np.median(np.diff(tally.times))), 1e-9)
             if not (MIN_FPS <= rate <= MAX_FPS):
                 raise KmoError(
                     f"{path}: the timestamps give an absurd frame rate ({rate:.3g} fps; "
                     f"{MIN_FPS:g}-{MAX_FPS:g} usable); re-export the video at the camera's "
                     "frame rate."
                 )
-        total = index + info.duplicate_frames
-        if info.duplicate_frames > max(2, MAX_DUPLICATE_SHARE * total):
+        total = index + tally.duplicates
+        if tally.duplicates > max(2, MAX_DUPLICATE_SHARE * total):
             raise KmoError(
-                f"{path}: broken timestamps ({info.duplicate_frames} of {total} frames repeat "
-                "an earlier time); re-export the video (e.g. as constant-frame-rate H.264 MP4)."
-            )
-        if stopped is not None:
-            info.warnings.append(
-                f"decoding stopped after {index} frames ({stopped}): the file looks truncated "
-                "or corrupt"
-            )
-        if info.decode_errors:
-            info.warnings.append(
-                f"{info.decode_errors} damaged packet(s) or frame(s) could not be decoded"
-            )
-        if info.duplicate_frames:
-            info.warnings.append(
-                f"{info.duplicate_frames} frame(s) with a repeated or backwards timestamp dropped"
+                f"{path}: broken timestamps ({tally.duplicates} of {total} frames repeat an "
+                "earlier time); re-export the video (e.g. as constant-frame-rate H.264 MP4)."
             )
         out.put(None)
     except BaseException as exc:  # noqa: BLE001 - forwarded to the consumer thread
@@ -319,24 +472,57 @@ def _decode(path: str, info: VideoInfo, out: queue.Queue, stop: threading.Event)
             container.close()
 
 
+class FrameStream:
+    """Upright RGB frames decoded in a background thread (bounded queue).
+
+    Iterate it once; afterwards :attr:`report` tells what decoding found.
+    """
+
+    def __init__(
+        self, path: str, info: VideoInfo, prefetch: int = 8, max_side: int | None = None
+    ) -> None:
+        self.path, self.info = path, info
+        self._prefetch, self._max_side = prefetch, max_side
+        self._tally = _Tally()
+        self._report: DecodeReport | None = None
+
+    @property
+    def report(self) -> DecodeReport:
+        """What decoding found (available once the stream is exhausted)."""
+        if self._report is None:
+            raise RuntimeError("the frame stream has not been read to its end")
+        return self._report
+
+    def __iter__(self) -> Iterator[Frame]:
+        q: queue.Queue = queue.Queue(maxsize=self._prefetch)
+        stop = threading.Event()
+        args = (self.path, self.info, q, stop, self._tally, self._max_side)
+        worker = threading.Thread(target=_decode, args=args, daemon=True)
+        worker.start()
+        try:
+            while True:
+                item = q.get()
+                if item is None:
+                    worker.join()
+                    self._report = self._tally.report(self.info)
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            while worker.is_alive():
+                try:
+                    q.get_nowait()
+                except queue.Empty:
+                    worker.join(timeout=0.05)
+
+
+def decode(path: str, info: VideoInfo, max_side: int | None = None) -> FrameStream:
+    """Stream the upright RGB frames of ``path`` (shrunk so no side exceeds ``max_side``)."""
+    return FrameStream(path, info, max_side=max_side)
+
+
 def iter_frames(path: str, info: VideoInfo, prefetch: int = 8) -> Iterator[Frame]:
-    """Yield upright RGB frames, decoded in a background thread (bounded queue)."""
-    q: queue.Queue = queue.Queue(maxsize=prefetch)
-    stop = threading.Event()
-    worker = threading.Thread(target=_decode, args=(path, info, q, stop), daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = q.get()
-            if item is None:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                worker.join(timeout=0.05)
+    """Yield upright RGB frames at full size (when the decode report is not needed)."""
+    yield from FrameStream(path, info, prefetch)

@@ -1,20 +1,74 @@
-"""Pose backends behind one small interface.
+"""Pose backends behind one small interface, and the one registry of them.
 
 A backend turns one upright RGB frame into a list of people, each a ``(26, 3)`` Halpe-26
-array (x, y in pixels, score). Backends are created by :func:`create`.
+array (x, y in pixels of the frame it was given, score). Backends are created by
+:func:`create`, which returns the backend and, for ``auto``, what was chosen and why.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import importlib
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-BACKENDS = ("mediapipe", "rtmpose", "rtmo", "auto")
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """A backend kmo can run: where it lives, its model variants and devices."""
+
+    name: str
+    module: str
+    cls: str
+    variant_kind: str  # "model" (MediaPipe lite/full/heavy) or "mode" (rtmlib sizes)
+    variants: tuple[str, ...]
+    default_variant: str
+    devices: tuple[str, ...]
+    help: str
 
 
-@dataclass
+MEDIAPIPE_VARIANTS = ("lite", "full", "heavy")
+RTM_MODES = ("lightweight", "balanced", "performance")
+DEVICES = ("auto", "cpu", "cuda", "coreml", "mps")
+
+#: The registry: every backend kmo can run (``auto`` picks one of them).
+BACKENDS: dict[str, BackendSpec] = {
+    "mediapipe": BackendSpec(
+        "mediapipe",
+        "kinemotion_cli.backends.mediapipe",
+        "MediaPipeBackend",
+        "model",
+        MEDIAPIPE_VARIANTS,
+        "full",
+        ("auto", "cpu"),
+        "MediaPipe PoseLandmarker (BlazePose-33 mapped to Halpe-26), CPU",
+    ),
+    "rtmpose": BackendSpec(
+        "rtmpose",
+        "kinemotion_cli.backends.rtmpose",
+        "RTMPoseBackend",
+        "mode",
+        RTM_MODES,
+        "balanced",
+        DEVICES,
+        "YOLOX + RTMPose Halpe-26 on onnxruntime (CPU, CUDA, CoreML)",
+    ),
+    "rtmo": BackendSpec(
+        "rtmo",
+        "kinemotion_cli.backends.rtmo",
+        "RTMOBackend",
+        "mode",
+        RTM_MODES,
+        "balanced",
+        DEVICES,
+        "RTMO one-stage COCO-17 on onnxruntime (no heels/toes)",
+    ),
+}
+BACKEND_CHOICES: tuple[str, ...] = (*BACKENDS, "auto")
+
+
+@dataclass(frozen=True)
 class BackendOptions:
     """Options shared by all backends (each uses what applies to it)."""
 
@@ -31,7 +85,6 @@ class BackendOptions:
     # compare/bench: a GPU device asked by name whose provider is absent is an error
     # ("unavailable"), not a CPU fallback with a warning as in `kmo analyze`.
     require_device: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 class PoseBackend(Protocol):
@@ -49,24 +102,24 @@ class PoseBackend(Protocol):
         ...
 
 
-def create(name: str, options: BackendOptions) -> PoseBackend:
-    """Instantiate backend ``name`` (``auto`` picks one for the hardware)."""
+def instantiate(name: str, options: BackendOptions) -> PoseBackend:
+    """Create backend ``name`` of the registry (no ``auto``)."""
+    spec = BACKENDS.get(name)
+    if spec is None:
+        from kinemotion_cli.errors import KmoError
+
+        raise KmoError(f"unknown backend {name!r}; choose one of {', '.join(BACKEND_CHOICES)}.")
+    return getattr(importlib.import_module(spec.module), spec.cls)(options)
+
+
+def create(name: str, options: BackendOptions) -> tuple[PoseBackend, str | None]:
+    """Instantiate backend ``name``; ``auto`` picks one for the hardware.
+
+    Returns ``(backend, choice)``: ``choice`` says what ``auto`` chose and why (None for a
+    backend named explicitly).
+    """
     if name == "auto":
-        from kinemotion_cli.backends.auto import choose
+        from kinemotion_cli.backends.auto import create_auto
 
-        name, options = choose(options)
-    if name == "mediapipe":
-        from kinemotion_cli.backends.mediapipe import MediaPipeBackend
-
-        return MediaPipeBackend(options)
-    if name == "rtmpose":
-        from kinemotion_cli.backends.rtmpose import RTMPoseBackend
-
-        return RTMPoseBackend(options)
-    if name == "rtmo":
-        from kinemotion_cli.backends.rtmo import RTMOBackend
-
-        return RTMOBackend(options)
-    from kinemotion_cli.errors import KmoError
-
-    raise KmoError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}.")
+        return create_auto(options)
+    return instantiate(name, options), None

@@ -95,8 +95,6 @@ class MediaPipeBackend:
             "device_used": "cpu",
             "load_s": time.perf_counter() - t0,
         }
-        if "auto" in options.extra:
-            self.info["auto"] = options.extra["auto"]
 
     def infer(self, image: np.ndarray, t_s: float) -> list[np.ndarray]:
         import mediapipe as mp

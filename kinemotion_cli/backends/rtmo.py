@@ -67,8 +67,6 @@ class RTMOBackend:
         }
         if warnings:
             self.info["warnings"] = warnings
-        if "auto" in options.extra:
-            self.info["auto"] = options.extra["auto"]
 
     def infer(self, image: np.ndarray, t_s: float) -> list[np.ndarray]:
         """People in one upright RGB frame (RTMO, like YOLOX, takes BGR)."""

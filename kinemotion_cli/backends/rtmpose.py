@@ -129,8 +129,6 @@ class RTMPoseBackend:
         }
         if warnings:
             self.info["warnings"] = warnings
-        if "auto" in options.extra:
-            self.info["auto"] = options.extra["auto"]
 
     # ---------------------------------------------------------------- detection / tracking
 

@@ -1,209 +1,303 @@
-"""One analysis pipeline for every jump type: signals -> flight -> type -> events/metrics.
+"""Events and metrics of every jump in a clip: body tracks -> flights -> types -> measures.
 
-Each jump type lives in its own small module (``cmj``, ``drop_jump``, ``squat_jump``) that
-adds its own events and metrics to the shared flight measurement.
+One analysis for every jump type. Each type lives in its own small module (``cmj``,
+``squat_jump``, ``drop_jump``, ``rebound``) that declares its events, phases and metrics
+(:class:`~kinemotion_cli.jumps.types.JumpType`) and measures them; this module finds the
+flights, decides each jump's type from the physics of its ground phase and dispatches
+through the registry:
+
+* a ballistic fall from an elevated stance just before the contact: **drop jump**;
+* the previous jump's landing, with no rest before taking off again: **rebound**;
+* a rest (trunk still) before the takeoff: **squat jump** when the hip then goes straight
+  up, **countermovement jump** when it first goes down.
 """
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass, field
+import warnings as _warnings
+from dataclasses import dataclass
 
 import numpy as np
 
+from kinemotion_cli import signal as sig
 from kinemotion_cli.errors import ExitCode, KmoError
-from kinemotion_cli.jumps import cmj, drop_jump, squat_jump
-from kinemotion_cli.jumps.common import (
-    Context,
-    Flight,
-    G,
-    Measure,
-    Signals,
-    compute_signals,
-    find_flights,
-    floor_level,
-    hip_height,
-    index_at,
-    scale_from_flight,
-    scale_from_stature,
-)
+from kinemotion_cli.jumps import cmj, drop_jump, rebound, squat_jump
+from kinemotion_cli.jumps.body import Body, build_body
+from kinemotion_cli.jumps.common import G, Measure, index_at
+from kinemotion_cli.jumps.contact import STILL_BODY_PER_S, local_slope
+from kinemotion_cli.jumps.flight import Drop, Flight, find_drop, find_flights
+from kinemotion_cli.jumps.types import COMMON_EVENTS, JumpContext, JumpType, Scale
 
-JUMP_CHOICES = ("auto", "cmj", "dj", "sj")
-TYPE_NAMES = {"cmj": "cmj", "dj": "drop_jump", "sj": "squat_jump"}
-SJ_MIN_HOLD_S = 0.35
+#: The registry of jump types, in the order they are listed to users.
+JUMP_TYPES: dict[str, JumpType] = {
+    m.TYPE.name: m.TYPE for m in (cmj, drop_jump, squat_jump, rebound)
+}
+BY_CLI: dict[str, JumpType] = {t.cli: t for t in JUMP_TYPES.values()}
+JUMP_CHOICES: tuple[str, ...] = ("auto", *BY_CLI)
+
+REST_S = 0.25  # the trunk still this long = the athlete came to rest
+REST_HALF_WINDOW_S = 0.05  # trunk velocity: local slope over +-50 ms
+COUNTERMOVEMENT_SHARE = 0.25  # dip after the rest above this share of the push: a CMJ
+ASSUMED_STATURE_M = 1.75
 
 
-@dataclass
-class JumpResult:
-    """Everything measured about one jump."""
+@dataclass(frozen=True)
+class Jump:
+    """One measured jump."""
 
+    index: int  # 1-based, in time order
     jump_type: str
     events: dict[str, Measure]
     metrics: dict[str, Measure]
-    scale: dict
-    warnings: list[str] = field(default_factory=list)
-    signals: Signals | None = None
-    flight: Flight | None = None
-    hip_h: np.ndarray | None = None
+    flight: Flight
+    drop: Drop | None
+    scale: Scale
+    warnings: tuple[str, ...]
+
+    @property
+    def type(self) -> JumpType:
+        return JUMP_TYPES[self.jump_type]
 
 
-def _check_visible(s: Signals, fl: Flight) -> None:
-    """The feet must be tracked around takeoff and landing."""
-    for name, time in (("takeoff", fl.takeoff), ("landing", fl.landing)):
-        i = index_at(s.t, time)
-        lo, hi = max(i - 2, 0), min(i + 2, len(s.t))
-        if hi <= lo or not np.isfinite(s.foot_y[lo:hi]).all():
-            raise KmoError(
-                f"the athlete's feet are not tracked at {name} ({time:.3f} s), e.g. out of "
-                "frame; film the whole body with some margin.",
-                ExitCode.NOT_MEASURABLE,
-            )
+@dataclass(frozen=True)
+class Analysis:
+    """Every jump found in one clip, and the body tracks they were measured on."""
+
+    jumps: tuple[Jump, ...]
+    body: Body
+    hip_h: np.ndarray  # low-passed hip height (px, up positive) above its first rest level
+    warnings: tuple[str, ...]
 
 
-def _check_before_takeoff(s: Signals, fl: Flight, hip_h: np.ndarray, hip_v: np.ndarray) -> None:
-    """The video must show the athlete (hips tracked) for a few frames before takeoff."""
-    i_to = index_at(s.t, fl.takeoff)
-    lo = max(index_at(s.t, fl.takeoff - 3.0), 1)
-    if i_to - lo < 3:
-        raise KmoError(
-            f"the video starts too late: takeoff at {fl.takeoff:.3f} s leaves no time before "
-            "the jump; film at least 1 s of standing before the jump.",
-            ExitCode.NO_JUMP,
-        )
-    seg = slice(lo, i_to)
-    if (np.isfinite(hip_h[seg]) & np.isfinite(hip_v[seg])).sum() < 3:
-        raise KmoError(
-            "the athlete's hips are not tracked before takeoff; film the whole body.",
-            ExitCode.NOT_MEASURABLE,
-        )
-
-
-RATIOS = {
-    "rsi_modified": ("jump_height_m", "time_to_takeoff_s"),
-    "rsi_height_over_contact": ("jump_height_m", "ground_contact_time_s"),
-    "rsi_flight_over_contact": ("flight_time_s", "ground_contact_time_s"),
-}
-
-
-def _ratio_uncertainties(metrics: dict[str, Measure]) -> None:
-    """Fill in ratio metrics' (RSI) uncertainty from their terms; drop non-finite ones."""
-    for key, (num, den) in RATIOS.items():
-        m, n, d = metrics.get(key), metrics.get(num), metrics.get(den)
-        if m is None or m.uncertainty is not None or n is None or d is None:
-            continue
-        if not (np.isfinite(m.value) and n.value and d.value) or None in (
-            n.uncertainty,
-            d.uncertainty,
-        ):
-            continue
-        rel = float(np.hypot(n.uncertainty / n.value, d.uncertainty / d.value))
-        m.uncertainty = abs(m.value) * rel if np.isfinite(rel) else None
-    for m in metrics.values():  # no number, no uncertainty (both print as null)
-        if m.uncertainty is not None and not (np.isfinite(m.value) and np.isfinite(m.uncertainty)):
-            m.uncertainty = None
-
-
-def analyze(*args, **kwargs) -> JumpResult:
-    """Find the jump in a landmark series and measure it (see :func:`_analyze`)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices are handled
-        return _analyze(*args, **kwargs)
-
-
-def _analyze(
+def analyze(
     t: np.ndarray,
     landmarks: np.ndarray,
     fps: float,
     jump: str = "auto",
     stature_m: float | None = None,
-) -> JumpResult:
-    """Find the jump in a landmark series and measure it."""
+) -> Analysis:
+    """Find every jump in a landmark series ``(T, 26, 3)`` and measure it.
+
+    Raises :class:`KmoError`: no jump (exit 3), not measurable (4), or no jump of the type
+    asked with ``jump`` (5).
+    """
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices are handled
+        return _analyze(t, landmarks, fps, jump, stature_m)
+
+
+def _analyze(
+    t: np.ndarray, landmarks: np.ndarray, fps: float, jump: str, stature_m: float | None
+) -> Analysis:
     if jump not in JUMP_CHOICES:
         raise KmoError(f"--jump must be one of {', '.join(JUMP_CHOICES)}.")
     t = np.asarray(t, dtype=np.float64)
-    if len(t) < max(10, int(0.5 * fps)):
+    if len(t) < max(10, int(0.3 * fps)):
         raise KmoError(
-            f"the video is too short ({len(t)} frames) to contain a jump; film at least "
-            "1 s before and after the jump.",
+            f"the video is too short ({len(t)} frames) to contain a jump; film the whole "
+            "jump with some standing before and after.",
             ExitCode.NO_JUMP,
         )
-    s = compute_signals(t, landmarks, fps)
-    floor = floor_level(s)
-    flights, elevated = find_flights(s, floor)
+    body = build_body(t, landmarks, fps)
+    flights, refused = find_flights(body)
     if not flights:
+        why = f" ({'; '.join(refused[:3])})" if refused else ""
         raise KmoError(
-            "no jump found: the feet never leave the floor on a flight path; check the video "
-            "shows a complete jump (takeoff and landing in view).",
+            "no jump found: the feet never leave the ground on a ballistic flight"
+            f"{why}; check the video shows a complete jump (takeoff and landing in view).",
             ExitCode.NO_JUMP,
         )
-    warnings: list[str] = []
-    fl = max(flights, key=lambda f: f.duration)
-    if len(flights) > 1:
-        warnings.append(
-            f"{len(flights)} flights found; measured the longest (takeoff {fl.takeoff:.3f} s)"
-        )
-    _check_visible(s, fl)
+    breaks = [index_at(t, x) for f in flights for x in (f.takeoff, f.landing)]
+    hip_f = sig.lowpass_segments(body.hip_y, fps, breaks, cutoff_hz=10.0)
+    trunk_v = local_slope(body.trunk_y, t, REST_HALF_WINDOW_S)
+    rest_mask = np.isfinite(trunk_v) & (np.abs(trunk_v) < STILL_BODY_PER_S * body.body_px)
+    jumps: list[Jump] = []
+    notes: list[str] = []
+    for k, fl in enumerate(flights):
+        prev = flights[k - 1] if k else None
+        jumps.append(_jump(body, fl, prev, hip_f, rest_mask, stature_m, len(jumps) + 1))
+    first_rest = _last_rest(rest_mask, t, 0, index_at(t, flights[0].takeoff))
+    level = _level(hip_f, first_rest)
+    hip_h = level - hip_f
+    if jump != "auto":
+        want = BY_CLI[jump]
+        kept = [j for j in jumps if JUMP_TYPES[j.jump_type].starts == want.starts]
+        if not kept:
+            said = ", ".join(sorted({JUMP_TYPES[j.jump_type].label.lower() for j in jumps}))
+            raise KmoError(
+                f"--jump {jump} does not match the video: it shows {said}; use --jump auto "
+                "or the right type.",
+                ExitCode.JUMP_MISMATCH,
+            )
+        if len(kept) < len(jumps):
+            notes.append(
+                f"--jump {jump}: {len(jumps) - len(kept)} jump(s) of another kind left out"
+            )
+        jumps = [
+            _retype(j, want, body, hip_f, rest_mask, stature_m, flights, i + 1)
+            for i, j in enumerate(kept)
+        ]
+    return Analysis(tuple(jumps), body, hip_h, tuple(notes))
 
+
+def _retype(
+    j: Jump,
+    want: JumpType,
+    body: Body,
+    hip_f: np.ndarray,
+    rest_mask: np.ndarray,
+    stature_m: float | None,
+    flights: list[Flight],
+    index: int,
+) -> Jump:
+    """Re-measure a jump as the type asked with ``--jump`` (same kind of start)."""
+    k = flights.index(j.flight)
+    prev = flights[k - 1] if k else None
+    return _jump(body, j.flight, prev, hip_f, rest_mask, stature_m, index, force=want)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
+
+
+def _last_rest(mask: np.ndarray, t: np.ndarray, lo: int, hi: int) -> tuple[int, int] | None:
+    """The last run of rest frames in [lo, hi) lasting at least ``REST_S``."""
+    best = None
+    for a, b in _runs(mask[lo:hi]):
+        a, b = a + lo, b + lo
+        if t[b - 1] - t[a] >= REST_S:
+            best = (a, b)
+    return best
+
+
+def _level(hip: np.ndarray, rest: tuple[int, int] | None) -> float:
+    vals = hip[rest[0] : rest[1]] if rest else hip
+    vals = vals[np.isfinite(vals)]
+    return float(np.median(vals)) if vals.size else 0.0
+
+
+def _scale(body: Body, fl: Flight, stature_m: float | None) -> tuple[Scale, str | None]:
     if stature_m is not None:
-        ppm, ppm_sd = scale_from_stature(s, stature_m)
-        scale_method = f"scale from stature {stature_m:g} m"
-    else:
-        got = scale_from_flight(s, fl)
-        if got is None:
-            ppm, ppm_sd = s.body_px / 1.75, 0.1 * s.body_px / 1.75
-            scale_method = "scale assumed (1.75 m stature; pass --height)"
-            warnings.append("distances use an assumed 1.75 m stature; pass --height for accuracy")
-        else:
-            ppm, ppm_sd = got
-            scale_method = "scale from flight parabola (g)"
+        ppm = body.body_px / stature_m
+        return Scale(ppm, 0.03 * ppm, f"scale from stature {stature_m:g} m"), None
+    got = fl.ppm()
+    if got is not None:
+        return Scale(got[0], got[1], "scale from flight parabola (g)"), None
+    ppm = body.body_px / ASSUMED_STATURE_M
+    note = "distances use an assumed 1.75 m stature; pass --height for accuracy"
+    return Scale(ppm, 0.1 * ppm, "scale assumed (1.75 m stature; pass --height)"), note
 
-    # A drop jump starts on a box: an elevated resting phase ending in a fall onto the floor.
-    drop = None
-    before = [e for e in elevated if e[1] <= fl.i0 and s.t[fl.i0] - s.t[e[1] - 1] < 2.0]
-    if before:
-        drop = drop_jump.find_drop(s, before[-1], fl.floor_pre, ppm)
 
-    breaks = [index_at(t, fl.takeoff), index_at(t, fl.landing)]
+def _jump(
+    body: Body,
+    fl: Flight,
+    prev: Flight | None,
+    hip_f: np.ndarray,
+    rest_mask: np.ndarray,
+    stature_m: float | None,
+    index: int,
+    force: JumpType | None = None,
+) -> Jump:
+    """Type and measure the jump whose flight is ``fl``."""
+    t = body.t
+    start = index_at(t, prev.landing) if prev else 0
+    i_to = index_at(t, fl.takeoff)
+    notes: list[str] = []
+    scale, note = _scale(body, fl, stature_m)
+    if note:
+        notes.append(note)
+    rest = _last_rest(rest_mask, t, start, i_to)
+    drop = None if prev is not None else find_drop(body, fl, start, scale.pixels_per_m)
+    if drop is not None and rest is not None and t[rest[0]] > drop.contact:
+        drop = None  # came to rest after the drop: a standing jump, not a drop jump
+    contact, contact_sd = None, None
     if drop is not None:
-        breaks.append(index_at(t, drop.contact))
-    standing_until = index_at(t, drop.leave if drop else fl.takeoff - 0.5)
-    hip_h, hip_v = hip_height(s, breaks, standing_until)
-    _check_before_takeoff(s, fl, hip_h, hip_v)
-    ctx = Context(s, fl, hip_h, hip_v, ppm, ppm_sd, scale_method, warnings)
-
-    if drop is not None:
-        detected = "drop_jump"
+        kind = drop_jump.TYPE
+        contact, contact_sd = drop.contact, drop.contact_sigma
+    elif prev is not None and rest is None:
+        kind = rebound.TYPE
+        contact, contact_sd = prev.landing, prev.landing_sigma
     else:
-        detected = "squat_jump" if squat_jump.hold_duration(ctx) >= SJ_MIN_HOLD_S else "cmj"
-    jump_type = detected if jump == "auto" else TYPE_NAMES[jump]
-    if jump != "auto" and (jump_type == "drop_jump") != (detected == "drop_jump"):
-        said = "a drop jump (from a box)" if detected == "drop_jump" else "no drop from a box"
-        raise KmoError(
-            f"--jump {jump} does not match the video: it shows {said}; "
-            "use --jump auto or the right type.",
-            ExitCode.JUMP_MISMATCH,
-        )
-
+        kind = _standing_kind(hip_f, rest, start, i_to)
+        if rest is None:
+            notes.append("no standing still before this jump in view: typed as a CMJ")
+    if force is not None and force.starts == kind.starts:
+        kind = force
+    level = _level(hip_f, rest if rest else (start, i_to))
+    hip_h = level - hip_f
+    hip_v = sig.derivative(hip_h, t)
     height = G * fl.duration**2 / 8
-    t_sd = float(np.hypot(fl.takeoff_sigma, fl.landing_sigma))
+    ctx = JumpContext(body, fl, start, rest, contact, contact_sd, drop, hip_h, hip_v, scale, height)
+    own_events, own_metrics = kind.measure(ctx)
+    t_sd = fl.duration_sigma
     events = {
-        "takeoff_s": Measure(fl.takeoff, "s", fl.takeoff_sigma, "foot parabola meets the floor"),
-        "landing_s": Measure(fl.landing, "s", fl.landing_sigma, "foot parabola meets the floor"),
+        **own_events,
+        "takeoff_s": Measure(
+            fl.takeoff, "s", fl.takeoff_sigma, "last foot point leaves the ground"
+        ),
+        "landing_s": Measure(fl.landing, "s", fl.landing_sigma, "first foot point touches down"),
     }
     metrics = {
         "flight_time_s": Measure(fl.duration, "s", t_sd, "landing - takeoff"),
         "jump_height_m": Measure(
             height, "m", G * fl.duration / 4 * t_sd, "flight time: h = g t^2 / 8"
         ),
+        **own_metrics,
     }
-    if jump_type == "drop_jump":
-        ev, me = drop_jump.measure(ctx, height, drop)
-    elif jump_type == "squat_jump":
-        ev, me = squat_jump.measure(ctx, height)
-    else:
-        ev, me = cmj.measure(ctx, height)
-    events = {**ev, **events}
-    metrics.update(me)
-    _ratio_uncertainties(metrics)
-    scale = {"pixels_per_m": ppm, "uncertainty": ppm_sd, "method": scale_method}
-    return JumpResult(jump_type, events, metrics, scale, warnings, s, fl, hip_h)
+    return Jump(index, kind.name, events, metrics, fl, drop, scale, tuple(notes))
+
+
+def _standing_kind(
+    hip: np.ndarray, rest: tuple[int, int] | None, start: int, i_to: int
+) -> JumpType:
+    """CMJ or squat jump: after the last rest, does the hip go down before going up?"""
+    if rest is None:
+        return cmj.TYPE
+    seg = hip[rest[1] - 1 : i_to + 1]  # image y: larger = lower
+    if not np.isfinite(seg).any():
+        return cmj.TYPE
+    level = _level(hip, rest)
+    lowest = float(np.nanmax(seg))
+    top = float(hip[i_to]) if np.isfinite(hip[i_to]) else float(np.nanmin(seg))
+    dip = lowest - level
+    push = lowest - top
+    if push <= 0:
+        return cmj.TYPE
+    return cmj.TYPE if dip > COUNTERMOVEMENT_SHARE * push else squat_jump.TYPE
+
+
+def timeline(analysis: Analysis) -> list[tuple[float, str, Jump]]:
+    """Every measured event of every jump as ``(time, key, jump)``, in time order."""
+    out = [(float(m.value), key, j) for j in analysis.jumps for key, m in j.events.items() if m.ok]
+    return sorted(out, key=lambda e: e[0])
+
+
+def phase_spans(analysis: Analysis, t0: float, t1: float) -> list[tuple[float, float, str]]:
+    """Consecutive ``(start, end, phase)`` spans covering [t0, t1], from the jump types'
+    declarations: each event begins the phase its type declares after it."""
+    after = {}
+    for jt in JUMP_TYPES.values():
+        for e in (*jt.events, *COMMON_EVENTS):
+            after[(jt.name, e.key)] = e.phase_after
+    first = JUMP_TYPES[analysis.jumps[0].jump_type].first_phase if analysis.jumps else "standing"
+    spans, start, name = [], t0, first
+    for t, key, j in timeline(analysis):
+        if not t0 < t < t1:
+            continue
+        if t > start:
+            spans.append((start, t, name))
+        start, name = t, after[(j.jump_type, key)]
+    spans.append((start, t1, name))
+    return spans
+
+
+def jump_at(analysis: Analysis, t: float) -> Jump | None:
+    """The jump under way at time ``t``: the last one whose first event is at or before it
+    (the first jump before any event)."""
+    current = analysis.jumps[0] if analysis.jumps else None
+    for j in analysis.jumps:
+        starts = [m.value for m in j.events.values() if m.ok]
+        if starts and min(starts) <= t:
+            current = j
+    return current

@@ -1,67 +1,114 @@
-"""Countermovement jump: movement start, lowest point, phases, RSI-modified."""
+"""Countermovement jump: from standing still, down, then up: movement start, lowest point."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from kinemotion_cli.jumps.common import Context, Measure, index_at, onset_before, vertex_time
+from kinemotion_cli.jumps.common import (
+    G,
+    Measure,
+    index_at,
+    missing,
+    nan_arg,
+    onset_before,
+    ratio,
+    vertex_time,
+)
+from kinemotion_cli.jumps.types import EventSpec, JumpContext, JumpType, MetricSpec
 
-NAME = "cmj"
+NOT_IN_VIEW = "the clip starts after the movement began (no standing still in view)"
 
 
-def _arg(fn, x: np.ndarray, default: int) -> int:  # noqa: ANN001
-    """``fn`` (nanargmin/nanargmax) of ``x``, or ``default`` when ``x`` has no finite value."""
-    return int(fn(x)) if np.isfinite(x).any() else default
-
-
-def measure(ctx: Context, jump_height_m: float) -> tuple[dict[str, Measure], dict[str, Measure]]:
+def measure(ctx: JumpContext) -> tuple[dict[str, Measure], dict[str, Measure]]:
     """CMJ events and metrics from the hip trajectory before takeoff."""
-    s, h, v = ctx.s, ctx.hip_h, ctx.hip_v
-    t = s.t
-    half = 0.5 / s.fps
-    i_to = index_at(t, ctx.flight.takeoff)
-    lo = max(index_at(t, ctx.flight.takeoff - 3.0), 1)
-    window = slice(lo, i_to)
-    i_low = lo + _arg(np.nanargmin, h[window], i_to - 1 - lo)
-    t_low = vertex_time(t, h, i_low)
-    i_pk_down = lo + _arg(np.nanargmin, v[lo : i_low + 1], i_low - lo)
-    t_ms = onset_before(v, t, i_pk_down, lo)
-    # The sub-frame vertex may land a fraction of a frame outside its phase: keep the order.
-    t_low = min(max(t_low, t_ms), ctx.flight.takeoff)
-    i_pk_up = i_low + _arg(np.nanargmax, v[i_low : i_to + 1], 0)
-    ppm = ctx.ppm
-    depth = float(-h[i_low]) / ppm
-    ecc, con, ttt = t_low - t_ms, ctx.flight.takeoff - t_low, ctx.flight.takeoff - t_ms
-    sd_to = ctx.flight.takeoff_sigma
-    rel = ctx.ppm_sigma / ppm
-    events = {
-        "movement_start_s": Measure(t_ms, "s", half, "hip velocity onset (8% of peak downward)"),
-        "lowest_point_s": Measure(t_low, "s", half, "hip minimum (sub-frame vertex)"),
-    }
+    t, h, v = ctx.body.t, ctx.hip_h, ctx.hip_v
+    half = 0.5 / ctx.body.fps
+    fl = ctx.flight
+    i_to = index_at(t, fl.takeoff)
+    lo = ctx.rest[1] - 1 if ctx.rest else ctx.start
+    lo = min(max(lo, ctx.start), i_to - 1)
+    i_low = lo + nan_arg(np.nanargmin, h[lo:i_to], i_to - 1 - lo)
+    t_low = min(vertex_time(t, h, i_low), fl.takeoff)
+    ppm, rel = ctx.scale.pixels_per_m, ctx.scale.uncertainty / ctx.scale.pixels_per_m
+    method = "; " + ctx.scale.method
+    events = {"lowest_point_s": Measure(t_low, "s", half, "hip minimum (sub-frame vertex)")}
+    i_up = i_low + nan_arg(np.nanargmax, v[i_low : i_to + 1], 0)
     metrics = {
-        "countermovement_depth_m": Measure(
-            depth, "m", abs(depth) * rel + 1 / ppm, "hip drop; " + ctx.scale_method
-        ),
-        "eccentric_duration_s": Measure(ecc, "s", 2 * half, "movement start to lowest point"),
-        "concentric_duration_s": Measure(con, "s", half + sd_to, "lowest point to takeoff"),
-        "time_to_takeoff_s": Measure(ttt, "s", half + sd_to, "movement start to takeoff"),
-        "rsi_modified": Measure(
-            jump_height_m / ttt if ttt > 0 else float("nan"),
-            "m/s",
-            None,
-            "jump height / time to takeoff",
-        ),
-        "peak_eccentric_velocity_m_s": Measure(
-            float(v[i_pk_down]) / ppm,
-            "m/s",
-            abs(v[i_pk_down]) / ppm * rel,
-            "hip, negative = downward; " + ctx.scale_method,
+        "concentric_duration_s": Measure(
+            fl.takeoff - t_low, "s", half + fl.takeoff_sigma, "lowest point to takeoff"
         ),
         "peak_concentric_velocity_m_s": Measure(
-            float(v[i_pk_up]) / ppm,
-            "m/s",
-            abs(v[i_pk_up]) / ppm * rel,
-            "hip, upward; " + ctx.scale_method,
+            float(v[i_up]) / ppm, "m/s", abs(v[i_up]) / ppm * rel, "hip, upward" + method
         ),
     }
-    return events, metrics
+    if ctx.rest is None:
+        events["movement_start_s"] = missing("s", NOT_IN_VIEW)
+        for key, unit in (
+            ("countermovement_depth_m", "m"),
+            ("eccentric_duration_s", "s"),
+            ("time_to_takeoff_s", "s"),
+            ("peak_eccentric_velocity_m_s", "m/s"),
+        ):
+            metrics[key] = missing(unit, NOT_IN_VIEW)
+    else:
+        rest_lo = ctx.rest[0]
+        i_down = rest_lo + nan_arg(np.nanargmin, v[rest_lo : i_low + 1], i_low - rest_lo)
+        t_ms = min(onset_before(v, t, i_down, rest_lo), t_low)
+        events["movement_start_s"] = Measure(
+            t_ms, "s", half, "hip velocity onset (8% of peak downward)"
+        )
+        depth = float(-h[i_low]) / ppm
+        metrics["countermovement_depth_m"] = Measure(
+            depth, "m", abs(depth) * rel + 1 / ppm, "hip drop from standing" + method
+        )
+        metrics["eccentric_duration_s"] = Measure(
+            t_low - t_ms, "s", 2 * half, "movement start to lowest point"
+        )
+        metrics["time_to_takeoff_s"] = Measure(
+            fl.takeoff - t_ms, "s", half + fl.takeoff_sigma, "movement start to takeoff"
+        )
+        metrics["peak_eccentric_velocity_m_s"] = Measure(
+            float(v[i_down]) / ppm,
+            "m/s",
+            abs(v[i_down]) / ppm * rel,
+            "hip, negative = downward" + method,
+        )
+    height = Measure(ctx.jump_height_m, "m", G * fl.duration / 4 * fl.duration_sigma, "")
+    metrics["rsi_modified"] = ratio(
+        height, metrics["time_to_takeoff_s"], "m/s", "jump height / time to takeoff"
+    )
+    events = {k: events[k] for k in ("movement_start_s", "lowest_point_s")}
+    order = (
+        "countermovement_depth_m",
+        "eccentric_duration_s",
+        "concentric_duration_s",
+        "time_to_takeoff_s",
+        "rsi_modified",
+        "peak_eccentric_velocity_m_s",
+        "peak_concentric_velocity_m_s",
+    )
+    return events, {k: metrics[k] for k in order}
+
+
+TYPE = JumpType(
+    name="cmj",
+    cli="cmj",
+    label="Countermovement jump",
+    starts="standing",
+    first_phase="standing",
+    events=(
+        EventSpec("movement_start_s", "Movement start", "countermovement"),
+        EventSpec("lowest_point_s", "Lowest point", "propulsion"),
+    ),
+    metrics=(
+        MetricSpec("countermovement_depth_m", "Countermovement depth", "CM depth"),
+        MetricSpec("eccentric_duration_s", "Eccentric duration"),
+        MetricSpec("concentric_duration_s", "Concentric duration"),
+        MetricSpec("time_to_takeoff_s", "Time to takeoff"),
+        MetricSpec("rsi_modified", "RSI modified", "RSI mod"),
+        MetricSpec("peak_eccentric_velocity_m_s", "Peak eccentric velocity"),
+        MetricSpec("peak_concentric_velocity_m_s", "Peak concentric velocity"),
+    ),
+    rsi="rsi_modified",
+    measure=measure,
+)

@@ -1,95 +1,84 @@
-"""Drop jump: leaving the box, first contact, takeoff, landing; contact time and RSI."""
+"""Drop jump: a ballistic fall from a box, ground contact, then the jump: contact time, RSI."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from kinemotion_cli.jumps.common import (
-    Context,
-    G,
-    Measure,
-    Signals,
-    fit_parabola,
-    threshold_px,
-)
-
-NAME = "drop_jump"
+from kinemotion_cli.jumps.common import G, Measure, index_at, nan_arg, ratio, vertex_time
+from kinemotion_cli.jumps.types import EventSpec, JumpContext, JumpType, MetricSpec
 
 
-@dataclass
-class Drop:
-    """The fall from the box onto the floor."""
-
-    leave: float
-    leave_sigma: float
-    contact: float
-    contact_sigma: float
-    box_px: float
-
-
-def find_drop(
-    s: Signals, elevated: tuple[int, int], floor: float, ppm: float | None
-) -> Drop | None:
-    """Fit the free fall that ends an elevated (on-the-box) phase."""
-    e0, e1 = elevated
-    thr = threshold_px(s)
-    y, t = s.foot_y[e0:e1], s.t[e0:e1]
-    box = float(np.nanmedian(y[: max(3, int(0.3 * s.fps))]))
-    falling = np.isfinite(y) & (y > box + thr)
-    if floor - box < 2 * thr:
-        return None
-    # The feet fall freely: with a known scale the curvature is fixed (a = ppm g / 2), which
-    # pins the moment of leaving the box far better than a free fit of a few frames.
-    fit = fit_parabola(t[falling], y[falling], a_fixed=ppm * G / 2 if ppm else None)
-    if fit is None or fit.a <= 0:
-        return None
-    roots = fit.roots(floor)
-    if roots is None:
-        return None
-    contact = roots[1]
-    at_box = fit.roots(box)
-    leave = at_box[0] if at_box is not None else fit.vertex()
-    leave = min(leave, contact)
-    sig_c = fit.time_sigma(contact, s.noise_px)
-    sig_l = fit.time_sigma(leave, s.noise_px) if at_box is not None else 0.5 / s.fps
-    sig_l = min(sig_l, 0.5 / s.fps + float(np.sqrt(fit.cov[1, 1]) / (2 * fit.a)))
-    return Drop(leave, sig_l, contact, sig_c, floor - box)
-
-
-def measure(
-    ctx: Context, jump_height_m: float, drop: Drop
-) -> tuple[dict[str, Measure], dict[str, Measure]]:
-    """Drop-jump events and metrics."""
-    fl = ctx.flight
-    gct = fl.takeoff - drop.contact
-    gct_sd = float(np.hypot(fl.takeoff_sigma, drop.contact_sigma))
-    fall = drop.contact - drop.leave
-    events = {
-        "box_leave_s": Measure(drop.leave, "s", drop.leave_sigma, "vertex of the fall parabola"),
-        "contact_start_s": Measure(
-            drop.contact, "s", drop.contact_sigma, "fall parabola meets the floor"
-        ),
-    }
-    box_m = drop.box_px / ctx.ppm
-    rsi = jump_height_m / gct if gct > 0 else float("nan")
-    rsi_ft = fl.duration / gct if gct > 0 else float("nan")
+def contact_metrics(ctx: JumpContext) -> tuple[dict[str, Measure], dict[str, Measure]]:
+    """Lowest point, contact time and the two RSIs of a jump that starts with a contact
+    (a landing from a box or from a previous jump)."""
+    t, h, fl = ctx.body.t, ctx.hip_h, ctx.flight
+    half = 0.5 / ctx.body.fps
+    i_c, i_to = index_at(t, ctx.contact_start), index_at(t, fl.takeoff)
+    i_low = i_c + nan_arg(np.nanargmin, h[i_c:i_to], max(i_to - 1 - i_c, 0))
+    t_low = min(max(vertex_time(t, h, i_low), ctx.contact_start), fl.takeoff)
+    gct = Measure(
+        fl.takeoff - ctx.contact_start,
+        "s",
+        float(np.hypot(fl.takeoff_sigma, ctx.contact_sigma or 0.0)),
+        "first contact to takeoff",
+    )
+    flight = Measure(fl.duration, "s", fl.duration_sigma, "")
+    height = Measure(ctx.jump_height_m, "m", G * fl.duration / 4 * fl.duration_sigma, "")
+    events = {"lowest_point_s": Measure(t_low, "s", half, "hip minimum in contact")}
     metrics = {
-        "ground_contact_time_s": Measure(gct, "s", gct_sd, "first contact to takeoff"),
-        "rsi_height_over_contact": Measure(rsi, "m/s", None, "jump height / ground contact time"),
-        "rsi_flight_over_contact": Measure(rsi_ft, "", None, "flight time / ground contact time"),
-        "fall_time_s": Measure(
-            fall,
-            "s",
-            float(np.hypot(drop.leave_sigma, drop.contact_sigma)),
-            "leaving the box to first contact",
-        ),
-        "drop_height_m": Measure(
-            box_m,
-            "m",
-            box_m * ctx.ppm_sigma / ctx.ppm + 1 / ctx.ppm,
-            "feet on the box above the floor; " + ctx.scale_method,
-        ),
+        "ground_contact_time_s": gct,
+        "rsi_height_over_contact": ratio(height, gct, "m/s", "jump height / ground contact time"),
+        "rsi_flight_over_contact": ratio(flight, gct, "", "flight time / ground contact time"),
     }
     return events, metrics
+
+
+def measure(ctx: JumpContext) -> tuple[dict[str, Measure], dict[str, Measure]]:
+    """Drop-jump events and metrics."""
+    d = ctx.drop
+    ev, me = contact_metrics(ctx)
+    scale = ctx.scale
+    box_m = d.height_px / scale.pixels_per_m
+    events = {
+        "box_leave_s": Measure(d.leave, "s", d.leave_sigma, "last foot point leaves the box"),
+        "contact_start_s": Measure(
+            d.contact, "s", d.contact_sigma, "first foot point reaches the floor"
+        ),
+        **ev,
+    }
+    me["fall_time_s"] = Measure(
+        d.contact - d.leave,
+        "s",
+        float(np.hypot(d.leave_sigma, d.contact_sigma)),
+        "leaving the box to first contact",
+    )
+    me["drop_height_m"] = Measure(
+        box_m,
+        "m",
+        box_m * scale.uncertainty / scale.pixels_per_m + 1 / scale.pixels_per_m,
+        "feet on the box above the floor; " + scale.method,
+    )
+    return events, me
+
+
+TYPE = JumpType(
+    name="drop_jump",
+    cli="dj",
+    label="Drop jump",
+    starts="box",
+    first_phase="on box",
+    events=(
+        EventSpec("box_leave_s", "Leaves box", "drop"),
+        EventSpec("contact_start_s", "First contact", "ground contact"),
+        EventSpec("lowest_point_s", "Lowest point", "ground contact"),
+    ),
+    metrics=(
+        MetricSpec("ground_contact_time_s", "Ground contact time", "contact time"),
+        MetricSpec("rsi_height_over_contact", "RSI (height / contact)", "RSI"),
+        MetricSpec("rsi_flight_over_contact", "RSI (flight / contact)"),
+        MetricSpec("fall_time_s", "Fall time"),
+        MetricSpec("drop_height_m", "Drop height"),
+    ),
+    rsi="rsi_flight_over_contact",
+    measure=measure,
+)

@@ -1,64 +1,70 @@
-"""Squat jump: push-off from a held squat, takeoff, landing."""
+"""Squat jump: from a held squat straight up, without a countermovement: push-off start."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from kinemotion_cli.jumps.common import Context, Measure, index_at, onset_before
-
-NAME = "squat_jump"
-
-
-def push_off(ctx: Context) -> tuple[float, int, int]:
-    """(push-off start time, index of peak upward hip velocity, search start index)."""
-    t, v = ctx.s.t, ctx.hip_v
-    i_to = index_at(t, ctx.flight.takeoff)
-    lo = max(index_at(t, ctx.flight.takeoff - 3.0), 1)
-    i_pk = lo + int(np.nanargmax(v[lo : i_to + 1]))
-    return onset_before(v, t, i_pk, lo), i_pk, lo
+from kinemotion_cli.jumps.common import Measure, index_at, missing, nan_arg, onset_before
+from kinemotion_cli.jumps.types import EventSpec, JumpContext, JumpType, MetricSpec
 
 
-def hold_duration(ctx: Context) -> float:
-    """How long the hip stayed still near its low level just before pushing off (s)."""
-    t, h = ctx.s.t, ctx.hip_h
-    t_po, _, lo = push_off(ctx)
-    i_po = index_at(t, t_po)
-    if i_po <= lo:
-        return 0.0
-    level = h[i_po]
-    band = max(0.025 * ctx.s.body_px, 4 * ctx.s.noise_px)
-    i = i_po
-    while i > lo and np.isfinite(h[i - 1]) and abs(h[i - 1] - level) <= band:
-        i -= 1
-    return float(t_po - t[i])
-
-
-def measure(ctx: Context, jump_height_m: float) -> tuple[dict[str, Measure], dict[str, Measure]]:
-    """Squat-jump events and metrics."""
-    t, h, v = ctx.s.t, ctx.hip_h, ctx.hip_v
-    half = 0.5 / ctx.s.fps
-    t_po, i_pk, _ = push_off(ctx)
-    i_po = index_at(t, t_po)
-    ppm = ctx.ppm
-    rel = ctx.ppm_sigma / ppm
-    depth = float(-h[min(i_po, len(h) - 1)]) / ppm
-    con = ctx.flight.takeoff - t_po
+def measure(ctx: JumpContext) -> tuple[dict[str, Measure], dict[str, Measure]]:
+    """Squat-jump events and metrics (``ctx.rest`` is the held squat)."""
+    t, h, v = ctx.body.t, ctx.hip_h, ctx.hip_v
+    half = 0.5 / ctx.body.fps
+    fl = ctx.flight
+    i_to = index_at(t, fl.takeoff)
+    lo = ctx.rest[0] if ctx.rest else ctx.start
+    i_pk = lo + nan_arg(np.nanargmax, v[lo : i_to + 1], 0)
+    t_po = onset_before(v, t, i_pk, lo)
+    ppm, rel = ctx.scale.pixels_per_m, ctx.scale.uncertainty / ctx.scale.pixels_per_m
+    method = "; " + ctx.scale.method
+    standing = _standing_above(ctx)
+    if standing is None:
+        depth = missing("m", "no standing still before the squat in view")
+    else:
+        d = float(standing) / ppm
+        depth = Measure(d, "m", abs(d) * rel + 1 / ppm, "hip below standing in the hold" + method)
     events = {"push_off_start_s": Measure(t_po, "s", half, "hip velocity onset (8% of peak)")}
     metrics = {
-        "squat_depth_m": Measure(
-            depth,
-            "m",
-            abs(depth) * rel + 1 / ppm,
-            "hip below standing at push-off; " + ctx.scale_method,
-        ),
+        "squat_depth_m": depth,
         "concentric_duration_s": Measure(
-            con, "s", half + ctx.flight.takeoff_sigma, "push-off start to takeoff"
+            fl.takeoff - t_po, "s", half + fl.takeoff_sigma, "push-off start to takeoff"
         ),
         "peak_concentric_velocity_m_s": Measure(
-            float(v[i_pk]) / ppm,
-            "m/s",
-            abs(v[i_pk]) / ppm * rel,
-            "hip, upward; " + ctx.scale_method,
+            float(v[i_pk]) / ppm, "m/s", abs(v[i_pk]) / ppm * rel, "hip, upward" + method
         ),
     }
     return events, metrics
+
+
+def _standing_above(ctx: JumpContext) -> float | None:
+    """How far (px) the hip stood above the held squat, from the standing before it."""
+    if ctx.rest is None:
+        return None
+    lo, hi = ctx.start, ctx.rest[0]
+    h = ctx.hip_h[lo:hi]
+    if not np.isfinite(h).any():
+        return None
+    top = float(np.nanmax(h))
+    band = max(0.05 * ctx.body.body_px, 6 * ctx.body.noise_px)
+    if top < band:  # no standing posture clearly above the hold in view
+        return None
+    return top
+
+
+TYPE = JumpType(
+    name="squat_jump",
+    cli="sj",
+    label="Squat jump",
+    starts="standing",
+    first_phase="squat hold",
+    events=(EventSpec("push_off_start_s", "Push-off start", "propulsion"),),
+    metrics=(
+        MetricSpec("squat_depth_m", "Squat depth", "squat depth"),
+        MetricSpec("concentric_duration_s", "Concentric duration"),
+        MetricSpec("peak_concentric_velocity_m_s", "Peak concentric velocity"),
+    ),
+    rsi=None,
+    measure=measure,
+)

@@ -1,0 +1,345 @@
+"""Ground contact of each foot point: its planted level, when it leaves, when it touches.
+
+Physics, not a global floor:
+
+* A point on the ground stands still. Its *planted level* is measured from the frames just
+  before it leaves (takeoff side) or just after it touches (landing side), so a landing a few
+  centimetres away from the takeoff spot (a different image level under perspective), a
+  drifting stance or a tilted camera never mix levels.
+* A point that moves with the body while the body crouches is not on the ground (a far foot
+  half hidden, a mis-tracked landmark): its displacement is regressed on the hip's and it is
+  only trusted when it stays still while the hip moves.
+* A point leaves its level on a smooth path from rest (toes roll off) or with a velocity
+  (flat feet); it arrives with a velocity. Each event is the root of a hinge model fitted
+  to the planted frames and the first airborne frames: ``h = 0`` before ``t0``,
+  ``h = v (t - t0) + a/2 (t - t0)^2`` after, ``v >= 0``, with ``t0`` found between frames.
+
+Takeoff is when the last trusted contact point leaves; landing is when the first one touches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kinemotion_cli.jumps.body import Body
+
+STILL_BODY_PER_S = 0.15  # a planted point moves slower than 0.15 body heights per second
+SLOPE_HALF_WINDOW_S = 0.03  # velocity = local regression slope over +-30 ms (>= 3 frames)
+MIN_PLANTED_S = 0.04  # a planted run lasts at least this long (and 2 frames)
+LEVEL_S = 0.15  # the level is the median of the planted frames within this time of the event
+LEVEL_GUARD_S = 0.03  # ... except those nearest the event, where a point may start to move
+MAX_BETA = 0.25  # a contact point moves less than a quarter of the hip while planted
+SHAPE_S = 0.1  # airborne frames within this time of the event give the shape of the path
+SHAPE_FRACTION = 0.7  # ... as long as the point is below this fraction of its apex height
+K_NOISE = 3.0  # airborne = more than 3 noise sigmas above the level ...
+CLEAR_SHARE = 0.1  # ... and more than a tenth of the point's rise: clearly on its way
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One point's planted level and the moment it leaves (or reaches) it."""
+
+    point: int
+    time: float
+    sigma: float
+    level: float  # image y of the planted point (px)
+    level_sigma: float
+    planted: tuple[int, int]  # half-open frame range of the planted run used
+    beta: float | None  # regression slope of the point on the hip while planted (None: n/a)
+    trusted: bool  # stood still while the body moved
+
+
+def local_slope(y: np.ndarray, t: np.ndarray, half_window_s: float) -> np.ndarray:
+    """Velocity per second: least-squares slope of ``y`` over ``t +- half_window_s``.
+
+    The window is widened to at least one neighbour on each side. NaN samples are skipped;
+    fewer than 3 finite samples give NaN.
+    """
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    out = np.full(n, np.nan)
+    if n < 3:
+        return out
+    ok = np.isfinite(y)
+    tt = t - t[0]
+    w = ok.astype(float)
+    yy = np.where(ok, y, 0.0)
+    c = [np.concatenate([[0.0], np.cumsum(v)]) for v in (w, w * tt, w * tt * tt, yy, yy * tt)]
+    lo = np.searchsorted(t, t - half_window_s - 1e-12, side="left")
+    hi = np.searchsorted(t, t + half_window_s + 1e-12, side="right")
+    idx = np.arange(n)
+    lo = np.minimum(lo, np.maximum(idx - 1, 0))
+    hi = np.maximum(hi, np.minimum(idx + 2, n))
+    s0, s1, s2, sy, sty = (v[hi] - v[lo] for v in c)
+    den = s0 * s2 - s1 * s1
+    good = (s0 >= 3) & (den > 1e-18)
+    out[good] = (s0[good] * sty[good] - s1[good] * sy[good]) / den[good]
+    return out
+
+
+def slope_noise(sigma: float, fps: float) -> float:
+    """Standard deviation of :func:`local_slope` for white noise ``sigma`` at ``fps``."""
+    n = max(3, int(2 * SLOPE_HALF_WINDOW_S * fps) + 1)
+    dt = 1.0 / fps
+    offsets = (np.arange(n) - (n - 1) / 2) * dt
+    return float(sigma / np.sqrt(np.sum(offsets**2)))
+
+
+def still_mask(body: Body, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(still, velocity) of point ``k``: slower than a planted point can appear to move."""
+    v = local_slope(body.y[:, k], body.t, SLOPE_HALF_WINDOW_S)
+    thr = max(STILL_BODY_PER_S * body.body_px, 4.0 * slope_noise(body.point_noise[k], body.fps))
+    return np.isfinite(v) & (np.abs(v) < thr), v
+
+
+def _beta(body: Body, k: int, lo: int, hi: int) -> float | None:
+    """Slope of point ``k`` on the hip over frames [lo, hi); None if the hip barely moved."""
+    y, h = body.y[lo:hi, k], body.hip_y[lo:hi]
+    ok = np.isfinite(y) & np.isfinite(h)
+    if ok.sum() < 4:
+        return None
+    h, y = h[ok], y[ok]
+    spread = float(np.percentile(h, 95) - np.percentile(h, 5))
+    if spread < max(6.0 * body.noise_px, 0.02 * body.body_px):
+        return None
+    hc = h - h.mean()
+    return float(np.dot(hc, y - y.mean()) / np.dot(hc, hc))
+
+
+def _hinge(
+    tau: np.ndarray,
+    h: np.ndarray,
+    lo: float,
+    hi: float,
+    step: float,
+    accel: float | None = None,
+) -> tuple[float, float, float]:
+    """Best ``t0`` in [lo, hi] for h = 0 (tau <= t0), v (tau-t0) + a/2 (tau-t0)^2 after.
+
+    ``tau`` runs *away* from the planted frames (time for a departure, reversed time for an
+    arrival). ``accel`` fixes ``a`` (a free fall); otherwise it is fitted. Returns (t0,
+    residual sum of squares, its second derivative in t0).
+    """
+    grid = np.arange(lo, hi + step / 2, step)
+    rss = np.empty(len(grid))
+    for j, t0 in enumerate(grid):
+        s = tau - t0
+        air = s > 0
+        r_planted = float(np.sum(h[~air] ** 2))
+        sa, ha = s[air], h[air]
+        if sa.size == 0:
+            rss[j] = r_planted + 0.0
+            continue
+        if accel is not None:
+            rest = ha - 0.5 * accel * sa * sa
+            v = max(float(np.dot(sa, rest) / np.dot(sa, sa)), 0.0)
+            rss[j] = r_planted + float(np.sum((rest - v * sa) ** 2))
+            continue
+        x = np.stack([sa, 0.5 * sa * sa], axis=1)
+        if sa.size >= 2:
+            coef, *_ = np.linalg.lstsq(x, ha, rcond=None)
+        else:
+            coef = np.array([ha[0] / sa[0], 0.0])
+        if coef[0] < 0:  # the point cannot start by moving into the floor: v = 0
+            a = float(np.dot(x[:, 1], ha) / max(np.dot(x[:, 1], x[:, 1]), 1e-30))
+            coef = np.array([0.0, a])
+        rss[j] = r_planted + float(np.sum((ha - x @ coef) ** 2))
+    j = int(np.argmin(rss))
+    if 0 < j < len(grid) - 1:
+        curv = (rss[j - 1] - 2 * rss[j] + rss[j + 1]) / step**2
+    else:
+        curv = 0.0
+    return float(grid[j]), float(rss[j]), float(curv)
+
+
+def _event(
+    body: Body,
+    k: int,
+    tau_all: np.ndarray,
+    order: np.ndarray,
+    away: int,
+    level: float,
+    level_sd: float,
+    i_air_pos: int,
+    apex_h: float,
+    n_planted: int,
+    accel: float | None = None,
+) -> tuple[float, float]:
+    """Sub-frame event of point ``k`` along ``order`` (frame indices running away from the
+    planted run; ``i_air_pos`` is the position in ``order`` of the first airborne frame)."""
+    dt = 1.0 / body.fps
+    sigma = body.point_noise[k]
+    h = away * (level - body.y[order, k])
+    tau = tau_all[order]
+    t_air = tau[i_air_pos]
+    planted = [p for p in range(max(0, i_air_pos - max(2, int(round(0.1 * body.fps)))), i_air_pos)]
+    # A free fall (known curvature) keeps its shape all the way; any other path only near
+    # the event.
+    span, frac = (np.inf, 0.9) if accel is not None else (SHAPE_S, SHAPE_FRACTION)
+    air = [i_air_pos]
+    for p in range(i_air_pos + 1, len(order)):
+        if not np.isfinite(h[p]) or tau[p] - t_air > span or h[p] > frac * apex_h:
+            break
+        air.append(p)
+    if len(air) < 3 and i_air_pos + 1 < len(order) and np.isfinite(h[i_air_pos + 1]):
+        air = list(range(i_air_pos, min(i_air_pos + 3, len(order))))  # at least the shape
+    sel = np.array([p for p in planted + air if np.isfinite(h[p])])
+    prev = tau[i_air_pos - 1] if i_air_pos > 0 else t_air - dt
+    # The point may leave up to half a frame before the last still frame: frames between
+    # it and the first clearly airborne one can be off the level by less than the noise.
+    first = tau[max(n_planted - 1, 0)] if n_planted else prev
+    early = LEVEL_GUARD_S + SLOPE_HALF_WINDOW_S if accel is None else LEVEL_S
+    lo, hi = min(first, prev) - early - 0.5 * dt, t_air
+    step = max((hi - lo) / 200.0, 1e-5)
+    t0, rss, curv = _hinge(tau[sel], h[sel], lo, hi, step, accel)
+    # the residual, not only white noise: pose models also err in ways tied to the motion
+    dof = max(len(sel) - (2 if accel is not None else 3), 1)
+    scatter = max(sigma, float(np.sqrt(rss / dof)))
+    fit_sd = float(np.sqrt(2.0 * scatter**2 / curv)) if curv > 0 else (hi - lo) / np.sqrt(12)
+    # the level's own uncertainty moves the event by level_sd / (speed of the point there)
+    speed = max((h[air[-1]] - 0.0) / max(tau[air[-1]] - t0, dt), 1e-6)
+    sd = float(np.hypot(min(fit_sd, hi - lo), level_sd / speed))
+    return t0, sd
+
+
+def _moving_away(v: np.ndarray, away: int, thr_v: float) -> np.ndarray:
+    """Frames where the point moves away from its level (``away``=+1: up, -1: down)."""
+    return (-away * v) > thr_v
+
+
+def _planted_run(
+    body: Body,
+    k: int,
+    still: np.ndarray,
+    moving: np.ndarray,
+    order: np.ndarray,
+    away: int,
+    thr: float,
+) -> tuple[int, int] | None:
+    """Positions (in ``order``) of the planted run nearest the reference frame.
+
+    Walk from the reference frame (the apex) towards the contact: skip the slow top of the
+    path, then the movement, then take the run of still frames. A pause in mid-air (e.g. the
+    legs tucking) is not a planted run: a planted point is at the end of its path, so a
+    still run with the point further from the apex shortly before it is skipped.
+    """
+    y = body.y[:, k]
+    n = len(order)
+    need = max(2, int(np.ceil(MIN_PLANTED_S * body.fps)))
+    p = 0
+    while p < n and not moving[order[p]]:
+        p += 1
+    while p < n:
+        while p < n and moving[order[p]]:
+            p += 1
+        start = p
+        while p < n and still[order[p]]:
+            p += 1
+        if p - start >= need:
+            level = float(np.nanmedian(y[order[start:p]]))
+            t_end = body.t[order[p - 1]]
+            beyond = order[p:][np.abs(body.t[order[p:]] - t_end) <= 0.3]
+            further = away * (level - y[beyond])  # > 0: nearer the apex side than the level
+            if not (np.isfinite(further).any() and np.nanmin(further) < -3 * thr):
+                return start, p
+        if p == start:
+            p += 1
+        while p < n and not moving[order[p]] and not still[order[p]]:
+            p += 1
+    return None
+
+
+GROUND, AIR, UNKNOWN = "ground", "air", "unknown"
+
+
+def contact_event(
+    body: Body,
+    k: int,
+    i_ref: int,
+    bound: int,
+    before: bool,
+    away: int = 1,
+    accel: float | None = None,
+) -> tuple[str, Contact | None]:
+    """A point's planted level and the moment it leaves it or reaches it.
+
+    ``before=True``: the point leaves its level before frame ``i_ref`` (takeoff, leaving a
+    box); ``before=False``: it reaches its level after ``i_ref`` (landing, first contact).
+    ``away=+1``: off the level the point is higher (the floor); ``-1``: lower (a box top).
+    ``accel`` (px/s^2, away from the level) fixes the path's curvature after leaving, for a
+    free fall. Frames beyond ``bound`` are not looked at. Returns ``(GROUND, None)`` when the point is
+    still on its level at ``i_ref`` (it never left), ``(AIR, contact)``, or
+    ``(UNKNOWN, None)`` when the data do not tell.
+    """
+    y = body.y[:, k]
+    if not np.isfinite(y[i_ref]):
+        return UNKNOWN, None
+    still, v = still_mask(body, k)
+    sigma = body.point_noise[k]
+    thr_v = max(STILL_BODY_PER_S * body.body_px, 4.0 * slope_noise(sigma, body.fps))
+    if before:
+        order = np.arange(i_ref, max(bound, 0) - 1, -1)
+        moving = _moving_away(v, away, thr_v)
+        tau_all = body.t
+    else:
+        order = np.arange(i_ref, min(bound, len(y)))
+        moving = _moving_away(-v, away, thr_v)  # in reversed time it moves away
+        tau_all = -body.t
+    if len(order) < 4:
+        return UNKNOWN, None
+    thr0 = K_NOISE * sigma
+    run = _planted_run(body, k, still, moving, order, away, thr0)
+    if run is None:
+        near = order[: max(2, int(0.1 * body.fps))]
+        if still[near].all() and np.isfinite(y[near]).all():
+            return GROUND, None  # still at the reference frame and no movement found
+        return UNKNOWN, None
+    start, stop = run
+    planted_idx = order[start:stop]  # nearest the reference frame first
+    t_ev = body.t[planted_idx[0]]
+    near_t = np.abs(body.t[planted_idx] - t_ev)
+    use = planted_idx[(near_t >= LEVEL_GUARD_S) & (near_t <= LEVEL_S)]
+    if use.size < 2:
+        use = planted_idx[: max(2, min(len(planted_idx), 3))]
+    vals = y[use]
+    vals = vals[np.isfinite(vals)]
+    if vals.size < 2:
+        return UNKNOWN, None
+    level = float(np.median(vals))
+    level_sd = float(1.25 * sigma / np.sqrt(vals.size))
+    # positions running away from the planted run, towards the reference frame
+    seq = np.concatenate([planted_idx[::-1], order[:start][::-1]])
+    h = away * (level - y[seq])
+    apex_h = float(np.nanmax(h)) if np.isfinite(h).any() else 0.0
+    # Clearly airborne: above the noise and a tenth of the way up; the hinge fit then finds
+    # the moment of leaving from the shape of the path, so this threshold does not bias it.
+    noise_thr = K_NOISE * float(np.hypot(sigma, level_sd))
+    if start == 0 or apex_h <= noise_thr:
+        return GROUND, None
+    thr = max(noise_thr, CLEAR_SHARE * apex_h)
+    n_pl = len(planted_idx)
+    # Once off its level the point stays off it until the reference frame: a still run it
+    # later goes below (e.g. the box before a drop, seen from the next flight) is not the
+    # level it left from.
+    between = h[n_pl:]
+    if np.isfinite(between).any() and np.nanmin(between) < -thr:
+        return UNKNOWN, None
+    above = np.isfinite(h) & (h > thr)
+    last_low = n_pl - 1
+    for p in range(len(seq) - 1, n_pl - 1, -1):
+        if not above[p]:
+            last_low = p
+            break
+    i_air_pos = last_low + 1
+    if i_air_pos >= len(seq):
+        return UNKNOWN, None
+    t_evt, sd = _event(
+        body, k, tau_all, seq, away, level, level_sd, i_air_pos, apex_h, len(planted_idx), accel
+    )
+    time = t_evt if before else -t_evt
+    lo, hi = int(planted_idx.min()), int(planted_idx.max()) + 1
+    beta = _beta(body, k, lo, hi)
+    trusted = beta is None or abs(beta) <= MAX_BETA
+    return AIR, Contact(k, float(time), sd, level, level_sd, (lo, hi), beta, trusted)

@@ -1,0 +1,277 @@
+"""Flights: ballistic phases of the whole body, timed by the feet.
+
+1. Candidates are the tops of the trunk's path (hips and shoulders), the body part least
+   disturbed by arm swing and leg tuck.
+2. Each candidate is timed by the contact points (``contact.py``): takeoff when the last
+   trusted point leaves its own planted level, landing when the first one reaches its own
+   planted level after the flight. A trusted point still on the ground at the top vetoes the
+   candidate (a heel raise, a step, a squat).
+3. The trunk must fly ballistically in between: one parabola whose curvature is g at a scale
+   that fits a human body (stature 0.8-2.6 m for the body's height in the image).
+
+Drops from a box are found the same way: the feet leave an elevated planted level, the body
+falls ballistically, and the feet reach the floor (``find_drop``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import find_peaks
+
+from kinemotion_cli import signal as sig
+from kinemotion_cli.jumps.body import Body
+from kinemotion_cli.jumps.common import G, Parabola, fit_parabola, index_at
+from kinemotion_cli.jumps.contact import AIR, GROUND, Contact, contact_event
+
+MIN_STATURE_M, MAX_STATURE_M = 0.8, 2.6  # body heights that make a curvature plausible
+MAX_FLIGHT_S = 1.5  # a 2.7 m jump: nobody flies longer
+MIN_INSIDE_FRAMES = 3  # frames strictly inside a flight, to check it is ballistic
+CANDIDATE_PROMINENCE = 0.01  # trunk tops at least 1 % of body height above their dips
+CANDIDATE_CUTOFF_HZ = 6.0  # the trunk is smoothed this much to find candidate tops
+MAX_TRUNK_RMS = 0.03  # the trunk's parabola fits within 3 % of body height (RMS)
+
+
+@dataclass(frozen=True)
+class Flight:
+    """One ballistic airborne phase."""
+
+    takeoff: float
+    landing: float
+    takeoff_sigma: float
+    landing_sigma: float
+    i_apex: int
+    takeoff_contacts: tuple[Contact, ...]  # trusted points, timing the takeoff
+    landing_contacts: tuple[Contact, ...]
+    trunk: Parabola | None  # the trunk's parabola in flight
+    frames_inside: int
+
+    @property
+    def duration(self) -> float:
+        return self.landing - self.takeoff
+
+    @property
+    def duration_sigma(self) -> float:
+        return float(np.hypot(self.takeoff_sigma, self.landing_sigma))
+
+    def ppm(self) -> tuple[float, float] | None:
+        """Pixels per metre from the trunk's curvature in flight (a = ppm g / 2), and its sd."""
+        if self.trunk is None or self.trunk.a <= 0 or self.trunk.n < 4:
+            return None
+        return 2 * self.trunk.a / G, 2 * float(np.sqrt(max(self.trunk.cov[0, 0], 0.0))) / G
+
+
+def trunk_tops(body: Body) -> list[int]:
+    """Frames where the trunk reaches a top of its path (candidate flight apexes)."""
+    y = sig.interpolate_gaps(body.trunk_y, body.t, max_gap_s=0.25)
+    ok = np.isfinite(y)
+    if ok.sum() < 5:
+        return []
+    height = -sig.lowpass(np.where(ok, y, np.nan), body.fps, CANDIDATE_CUTOFF_HZ)
+    height = np.where(np.isfinite(height), height, np.nanmin(height))
+    peaks, _ = find_peaks(height, prominence=CANDIDATE_PROMINENCE * body.body_px)
+    return [int(p) for p in peaks]
+
+
+def _pick(contacts: list[Contact], latest: bool) -> tuple[float, float, tuple[Contact, ...]]:
+    """The event of a set of contacts: the last point to leave or the first to arrive."""
+    trusted = [c for c in contacts if c.trusted]
+    if not trusted:  # every point moved with the body: use the stillest ones
+        best = min(abs(c.beta) for c in contacts if c.beta is not None)
+        trusted = [c for c in contacts if c.beta is None or abs(c.beta) <= best + 0.05]
+    # The last point to leave (first to arrive), and every point whose event cannot be told
+    # apart from it within the noise: they left together, so average them (the max of noisy
+    # estimates of one instant would be biased late).
+    sign = 1.0 if latest else -1.0
+    edge = max(trusted, key=lambda c: sign * c.time)
+    group = [
+        c for c in trusted if sign * (edge.time - c.time) <= 2.0 * np.hypot(c.sigma, edge.sigma)
+    ]
+    w = np.array([1.0 / max(c.sigma, 1e-4) ** 2 for c in group])
+    time = float(np.sum(w * [c.time for c in group]) / w.sum())
+    sigma = float(1.0 / np.sqrt(w.sum()))
+    return time, sigma, tuple(trusted)
+
+
+def _contacts(
+    body: Body,
+    i_ref: int,
+    bound: int,
+    before: bool,
+    away: int = 1,
+    accel: float | None = None,
+) -> tuple[list[Contact], bool]:
+    """Every contact point's event around ``i_ref``; and whether a trusted point stayed down."""
+    found, grounded = [], False
+    for k in body.contact_points:
+        status, c = contact_event(body, k, i_ref, bound, before, away, accel)
+        if status == AIR and c is not None:
+            found.append(c)
+        elif status == GROUND:
+            grounded = True
+    return found, grounded
+
+
+def _ballistic(body: Body, takeoff: float, landing: float) -> tuple[Parabola | None, int, str]:
+    """The trunk's parabola strictly inside the flight, the frames inside, and a refusal."""
+    t = body.t
+    inside = (t > takeoff) & (t < landing)
+    n_inside = int(inside.sum())
+    if n_inside < MIN_INSIDE_FRAMES:
+        return None, n_inside, f"only {n_inside} frame(s) in the air"
+    fit = fit_parabola(t[inside], body.trunk_y[inside])
+    if fit is None:
+        return None, n_inside, "the trunk is not tracked in the air"
+    if fit.a <= 0:
+        return fit, n_inside, "the trunk does not fall back in the air"
+    stature = body.body_px / (2 * fit.a / G)
+    if fit.n >= 4 and not (MIN_STATURE_M <= stature <= MAX_STATURE_M):
+        return fit, n_inside, f"the trunk's curvature is not g for a human ({stature:.2f} m)"
+    if fit.n >= 5 and fit.rms > MAX_TRUNK_RMS * body.body_px:
+        return fit, n_inside, "the trunk does not follow one parabola in the air"
+    return fit, n_inside, ""
+
+
+def find_flights(body: Body) -> tuple[list[Flight], list[str]]:
+    """Every flight in the clip, in time order, and why candidates were refused."""
+    flights: list[Flight] = []
+    refused: list[str] = []
+    tops = trunk_tops(body)
+    n = len(body.t)
+    for j, i_apex in enumerate(tops):
+        prev = index_at(body.t, flights[-1].landing) if flights else 0
+        if i_apex <= prev:
+            continue
+        nxt = tops[j + 1] if j + 1 < len(tops) else n
+        ups, down_before = _contacts(body, i_apex, prev, before=True)
+        downs, down_after = _contacts(body, i_apex, nxt, before=False)
+        if down_before or down_after or not ups or not downs:
+            continue
+        takeoff, sd_to, c_to = _pick(ups, latest=True)
+        landing, sd_ld, c_ld = _pick(downs, latest=False)
+        if not (takeoff < body.t[i_apex] < landing) or landing - takeoff > MAX_FLIGHT_S:
+            continue
+        trunk, inside, why = _ballistic(body, takeoff, landing)
+        if why:
+            refused.append(f"{body.t[i_apex]:.2f} s: {why}")
+            continue
+        flights.append(Flight(takeoff, landing, sd_to, sd_ld, i_apex, c_to, c_ld, trunk, inside))
+    return flights, refused
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A ballistic fall from an elevated stance (a box) onto the floor."""
+
+    leave: float
+    leave_sigma: float
+    contact: float
+    contact_sigma: float
+    height_px: float  # box level above the floor level, in the image
+    fall_fit: Parabola | None
+
+
+def arrival(body: Body, i_from: int, bound: int) -> tuple[float, float, tuple[Contact, ...]] | None:
+    """First contact after frame ``i_from`` (the feet reach a planted level), or None."""
+    downs, _ = _contacts(body, i_from, bound, before=False)
+    if not downs:
+        return None
+    return _pick(downs, latest=False)
+
+
+def find_drop(body: Body, flight: Flight, prev_bound: int, ppm: float | None) -> Drop | None:
+    """The fall from a box that ends in the contact phase before ``flight``, if there is one.
+
+    Real only when the feet leave an elevated planted level, the trunk then falls
+    ballistically, and the fall time agrees with the drop height (t = sqrt(2 h / g)).
+    """
+    t = body.t
+    starts = [c.planted[0] for c in flight.takeoff_contacts]
+    if not starts:
+        return None
+    i_contact = int(np.median(starts))
+    if i_contact - prev_bound < 3:
+        return None
+    # the frame where the feet are highest shortly before this contact phase: on the box
+    lo = max(prev_bound, index_at(t, t[i_contact] - 1.5))
+    feet = np.nanmean(body.y[lo:i_contact, list(body.contact_points)], axis=1)
+    if not np.isfinite(feet).any():
+        return None
+    i_top = lo + int(np.nanargmin(feet))
+    if i_contact - i_top < 2:
+        return None
+    # a frame in the middle of the fall: the last one with the feet above half-way
+    half = (feet[i_top - lo] + feet[-1]) / 2
+    above = np.flatnonzero(np.isfinite(feet) & (feet < half))
+    i_mid = lo + int(above[-1]) if above.size else (i_top + i_contact) // 2
+    first = arrival(body, i_top, min(i_contact + int(0.5 * body.fps), len(t)))
+    scale = ppm if ppm else body.body_px / 1.75
+    # the feet fall freely from the box: their path's curvature is g at the flight's scale
+    leaves, _ = _contacts(body, i_mid, prev_bound, before=True, away=-1, accel=G * scale)
+    if first is None or not leaves:
+        return None
+    contact, sd_c, c_arr = first
+    rough_leave, sd_l, c_box = _pick(leaves, latest=True)
+    if not (rough_leave < contact <= flight.takeoff):
+        return None
+    pairs = [(b.level, a.level) for b in c_box for a in c_arr if a.point == b.point]
+    if not pairs:
+        pairs = [(np.mean([b.level for b in c_box]), np.mean([a.level for a in c_arr]))]
+    height_px = float(np.median([floor - box for box, floor in pairs]))
+    if height_px <= 0:
+        return None
+    leave, sd_l, fall = _fall_start(body, c_box, rough_leave, sd_l, contact, G * scale / 2)
+    expected = float(np.sqrt(2 * height_px / scale / G))
+    measured = contact - leave
+    frame = 1.0 / body.fps
+    if abs(measured - expected) > max(0.3 * expected, 1.5 * frame):
+        return None
+    return Drop(leave, sd_l, contact, sd_c, height_px, fall)
+
+
+def _fall_start(
+    body: Body,
+    on_box: tuple[Contact, ...],
+    rough: float,
+    rough_sd: float,
+    contact: float,
+    a: float,
+) -> tuple[float, float, Parabola | None]:
+    """When the free fall from the box began: the trunk's fall, fitted with the curvature of
+    g (``a`` = g ppm / 2), meets the trunk's level while standing on the box.
+
+    The whole fall carries this information, not only its first frames, where a body that
+    starts from rest has barely moved. Falls back to the feet's estimate (``rough``).
+    """
+    t, y = body.t, body.trunk_y
+    lo = min(c.planted[0] for c in on_box)
+    hi = max(c.planted[1] for c in on_box)
+    stance = y[max(lo, hi - int(0.3 * body.fps)) : hi]
+    stance = stance[np.isfinite(stance)]
+    sigma = sig.noise_sigma(y)
+    if stance.size < 2 or not np.isfinite(sigma):
+        return rough, rough_sd, None
+    level = float(np.median(stance))
+    falling = (t > t[hi - 1]) & (t < contact) & np.isfinite(y) & (y - level > 3 * sigma)
+    fit = fit_parabola(t[falling], y[falling], a_fixed=a)
+    if fit is None or fit.n < 3:
+        return rough, rough_sd, fit
+    # A fall from rest has its vertex at the stance level: then the vertex is the start
+    # (well determined by the whole fall); a fall with a starting velocity crosses the level.
+    disc = fit.b**2 - 4 * fit.a * (fit.c - level)
+    vertex_gap = abs(disc) / (4 * fit.a)  # |level - vertex level|, px
+    level_sd = np.hypot(sigma / np.sqrt(stance.size), np.sqrt(max(fit.cov[2, 2], 0.0)))
+    if disc < 0 or vertex_gap <= 3 * level_sd:
+        s0 = -fit.b / (2 * fit.a)
+    else:
+        s0 = (-fit.b + np.sqrt(disc)) / (2 * fit.a)
+    start = fit.t0 + float(s0)
+    if not (t[max(lo, 0)] <= start < contact):
+        return rough, rough_sd, fit
+    slope = abs(2 * fit.a * s0 + fit.b)
+    vertex_sd = float(np.sqrt(max(fit.cov[1, 1], 0.0))) / (2 * fit.a)
+    if slope < 1e-9:
+        return start, vertex_sd, fit
+    var = float(np.array([0.0, s0, 1.0]) @ fit.cov @ np.array([0.0, s0, 1.0]))
+    return start, min(float(np.sqrt(var) / slope), vertex_sd + 0.5 / body.fps), fit
