@@ -25,6 +25,11 @@ def main(argv: list[str] | None = None) -> int:
         help="default: <footage>/../models/pose_landmarker_full.task",
     )
     a.add_argument("--out", type=Path, default=Path("tests/assets"))
+    a.add_argument(
+        "--scenes",
+        default="front,back,two_front,two_oblique",
+        help="comma-separated: front, back (one person each), two_front, two_oblique",
+    )
 
     r = sub.add_parser("render", help="render one ground-truth video + <stem>.truth.json")
     r.add_argument("--jump", choices=["cmj", "dj", "sj", "none"], default="cmj")
@@ -70,10 +75,14 @@ def main(argv: list[str] | None = None) -> int:
 
     args = ap.parse_args(argv)
     if args.cmd == "assets":
-        from .assets import build_assets
+        from .assets import build_assets, build_two_people
 
         model = args.model or args.footage.parent / "models" / "pose_landmarker_full.task"
-        build_assets(args.footage, args.out, model)
+        scenes = set(args.scenes.split(","))
+        if scenes & {"front", "back"}:
+            build_assets(args.footage, args.out, model, scenes & {"front", "back"})
+        if scenes & {"two_front", "two_oblique"}:
+            build_two_people(args.footage, args.out, model, scenes)
     elif args.cmd == "render":
         from .render import Spec, render
 
