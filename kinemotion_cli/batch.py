@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kinemotion_cli.backends import BackendOptions
+from kinemotion_cli.console import ProgressBar
 from kinemotion_cli.errors import ExitCode, KmoError
 from kinemotion_cli.outputs import ensure_dir, refuse_existing, write_text
 
@@ -249,63 +250,6 @@ def _skipped(job: Job) -> Outcome:
     return Outcome(job.index, obj, 0)
 
 
-class ProgressBar:
-    """A rich progress bar on stderr (or nothing): frames for one worker, videos for several."""
-
-    def __init__(self, enabled: bool, unit: str) -> None:
-        self.progress = None
-        self.unit = unit
-        if not enabled:
-            return
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.fields[count]}"),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            transient=True,
-            redirect_stdout=False,
-            redirect_stderr=False,
-        )
-        self.progress.start()
-
-    def task(self, description: str, total: int | None = None) -> int | None:
-        if self.progress is None:
-            return None
-        return self.progress.add_task(description, total=total, count=self._count(0, total))
-
-    def _count(self, done: float, total: float | None) -> str:
-        return f"{done:g}/{total:g} {self.unit}" if total else f"{done:g} {self.unit}"
-
-    def update(self, task: int | None, **kw) -> None:  # noqa: ANN003
-        if self.progress is not None and task is not None:
-            self.progress.update(task, **kw)
-            t = self.progress.tasks[self.progress.task_ids.index(task)]
-            self.progress.update(task, count=self._count(t.completed, t.total))
-
-    def remove(self, task: int | None) -> None:
-        if self.progress is not None and task is not None:
-            self.progress.remove_task(task)
-
-    def paused(self, fn: Callable[[], None]) -> None:
-        """Run ``fn`` (which prints) with the live bar cleared so lines do not interleave."""
-        if self.progress is None:
-            fn()
-            return
-        self.progress.stop()
-        try:
-            fn()
-        finally:
-            self.progress.start()
-
-    def close(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-
 @dataclass
 class Config:
     """Command-line choices for one ``kmo analyze`` run."""
@@ -315,14 +259,17 @@ class Config:
     recursive: bool = False
     workers: int = 1
     out_dir: Path | None = None
-    csv: str | None = None  # a path, or "-" for stdout
-    as_json: bool = False
+    as_json: bool = False  # JSON lines on stdout
+    as_csv: bool = False  # CSV on stdout
+    json_file: Path | None = None  # JSON lines into a file
+    csv_file: Path | None = None
     overlay: str | None = None
     plot: str | None = None
     skip_existing: bool = False
     force: bool = False
     quiet: bool = False
     debug: bool = False
+    accept_low_confidence: bool = False
 
 
 class _Printer:
@@ -351,12 +298,12 @@ class _Printer:
             sys.stderr.flush()
         if cfg.as_json:
             sys.stdout.write(report.to_json(o.obj) + "\n")
-        elif cfg.csv == "-":
+        elif cfg.as_csv:
             sys.stdout.write(report.csv_rows(o.obj))
         elif o.obj.get("status") == "ok":
-            from rich.console import Console
+            from kinemotion_cli.console import print_rich
 
-            Console().print(report.render_table(o.obj))
+            print_rich(report.render_table(o.obj))
         sys.stdout.flush()
 
 
@@ -370,23 +317,22 @@ def run_batch(cfg: Config) -> int:
     """Run a whole ``kmo analyze`` invocation; return the process exit code."""
     from kinemotion_cli import report
 
-    if cfg.as_json and cfg.csv == "-":
-        raise KmoError("--json and --csv - both print on stdout; choose one (or --csv FILE).")
+    if cfg.as_json and cfg.as_csv:
+        raise KmoError("--json and --csv both print on stdout; choose one (or --csv-file FILE).")
     videos = expand_inputs(cfg.inputs, cfg.recursive)
     if cfg.skip_existing and not (cfg.out_dir or cfg.overlay or cfg.plot):
         raise KmoError(
             "--skip-existing needs per-video outputs: give --out DIR (or --overlay/--plot)."
         )
     jobs = plan(videos, cfg.out_dir, cfg.overlay, cfg.plot, cfg.skip_existing, cfg.force)
-    csv_path = Path(cfg.csv) if cfg.csv not in (None, "-") else None
-    if csv_path is not None:
-        refuse_existing(csv_path, cfg.force or cfg.skip_existing)
-        ensure_dir(csv_path.parent)
+    files = [p for p in (cfg.csv_file, cfg.json_file) if p is not None]
+    for p in files:
+        refuse_existing(p, cfg.force or cfg.skip_existing)
+        ensure_dir(p.parent)
 
     todo = [j for j in jobs if not j.skip]
     workers = max(1, min(cfg.workers, len(todo)))
-    show = not cfg.quiet and sys.stderr.isatty()
-    bar = ProgressBar(show, "videos" if workers > 1 else "frames")
+    bar = ProgressBar.for_terminal(cfg.quiet, "videos" if workers > 1 else "frames")
     printer = _Printer(cfg, bar)
     outcomes: list[Outcome | None] = [None] * len(jobs)
 
@@ -397,7 +343,7 @@ def run_batch(cfg: Config) -> int:
         printer.add(out)
 
     try:
-        if cfg.csv == "-":
+        if cfg.as_csv:
             sys.stdout.write(report.csv_header())
         for j in jobs:
             if j.skip:
@@ -414,9 +360,12 @@ def run_batch(cfg: Config) -> int:
         bar.close()
 
     done = [o for o in outcomes if o is not None]
-    if csv_path is not None:
+    if cfg.csv_file is not None:
         text = report.csv_header() + "".join(report.csv_rows(o.obj) for o in done)
-        write_text(csv_path, text, force=True)
+        write_text(cfg.csv_file, text, force=True)
+    if cfg.json_file is not None:
+        text = "".join(report.to_json(o.obj) + "\n" for o in done)
+        write_text(cfg.json_file, text, force=True)
     failed = [o for o in done if o.failed]
     skipped = sum(j.skip for j in jobs)
     if skipped and not cfg.quiet:
@@ -425,12 +374,22 @@ def run_batch(cfg: Config) -> int:
         sys.stderr.write(f"kmo: {len(failed)} of {len(done)} videos failed:\n")
         for o in failed:
             sys.stderr.write(f"  {o.obj['video']}: {o.obj['error']}\n")
+    low = [o for o in done if not o.failed and _low_confidence(o.obj)]
+    if low and not cfg.accept_low_confidence and not cfg.quiet:
+        names = ", ".join(str(o.obj["video"]) for o in low[:3]) + (" ..." if len(low) > 3 else "")
+        sys.stderr.write(
+            f"kmo: low confidence: {names} (see quality.reasons; --accept-low-confidence exits 0)\n"
+        )
     sys.stderr.flush()
-    if not failed:
-        return int(ExitCode.OK)
-    if len(failed) < len(done):
-        return int(ExitCode.PARTIAL)
-    return failed[0].code
+    if failed:
+        return int(ExitCode.PARTIAL) if len(failed) < len(done) else failed[0].code
+    if low and not cfg.accept_low_confidence:
+        return int(ExitCode.LOW_CONFIDENCE)
+    return int(ExitCode.OK)
+
+
+def _low_confidence(obj: dict) -> bool:
+    return obj.get("status") == "ok" and (obj.get("quality") or {}).get("verdict") != "ok"
 
 
 def _run_serial(

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from kinemotion_cli.backends import BackendOptions, create
-from kinemotion_cli.pipeline import analyze_video
+from kinemotion_cli.pipeline import PoseSpec, analyze_video
 from kinemotion_cli.video import iter_frames, probe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,7 +69,7 @@ def backend_fps(backend, frames: list[tuple]) -> float:  # noqa: ANN001 - a Pose
 def inference_fps(path: str, frames: int, options: BackendOptions) -> float:
     """Pose inference alone on frames already decoded into memory."""
     images = first_frames(path, frames)
-    backend = create("mediapipe", options)
+    backend, _ = create("mediapipe", options)
     try:
         return backend_fps(backend, images)
     finally:
@@ -79,8 +79,8 @@ def inference_fps(path: str, frames: int, options: BackendOptions) -> float:
 def end_to_end_fps(path: str, options: BackendOptions) -> float:
     """Frames per second of the whole in-process pipeline (decode thread + pose + analysis)."""
     t0 = time.perf_counter()
-    a = analyze_video(path, "mediapipe", options)
-    return len(a.tracked.times) / (time.perf_counter() - t0)
+    m = analyze_video(path, PoseSpec("mediapipe", options))
+    return len(m.decode.times) / (time.perf_counter() - t0)
 
 
 def cli_seconds(args: list[str], repeat: int = 5) -> float:

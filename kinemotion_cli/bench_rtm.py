@@ -74,19 +74,14 @@ def tuned_vs_default(model: Path, rounds: int = 5, runs: int = 8) -> dict[str, f
 def end_to_end(folder: Path, rounds: int = 2) -> dict[str, float]:
     """Whole-video frames/s (decode thread + inference), default vs tuned sessions, alternated."""
     from kinemotion_cli.backends import BackendOptions
-    from kinemotion_cli.backends.rtmpose import RTMPoseBackend
-    from kinemotion_cli.pipeline import run_pose
-    from kinemotion_cli.video import probe
+    from kinemotion_cli.pipeline import PoseSpec, run
 
     fps: dict[str, list[float]] = {"default": [], "tuned": []}
     for _ in range(rounds):
         for label, threads in (("default", 0), ("tuned", None)):
             opts = BackendOptions(model_dir=str(folder), threads=threads, quiet=True)
-            b = RTMPoseBackend(opts)
-            info = probe(str(VIDEO))
-            times, _, total = run_pose(str(VIDEO), info, [b])
-            fps[label].append(len(times) / total)
-            b.close()
+            (m,) = run(str(VIDEO), [PoseSpec("rtmpose", opts)])
+            fps[label].append(len(m.decode.times) / (m.timing["total_s"] - m.timing["analysis_s"]))
     return {k: statistics.median(v) for k, v in fps.items()}
 
 
@@ -122,13 +117,13 @@ def auto_cpu_rule(folders: dict[str, Path], frames: int = 16) -> dict[str, float
 
     images = first_frames(str(VIDEO), frames)
     out: dict[str, float] = {}
-    mp = create("mediapipe", BackendOptions(device="cpu", quiet=True))
+    mp, _ = create("mediapipe", BackendOptions(device="cpu", quiet=True))
     try:
         out["mediapipe full"] = backend_fps(mp, images)
     finally:
         mp.close()
     for mode, folder in folders.items():
-        b = create("rtmpose", BackendOptions(mode=mode, model_dir=str(folder), quiet=True))
+        b, _ = create("rtmpose", BackendOptions(mode=mode, model_dir=str(folder), quiet=True))
         try:
             out[f"rtmpose {mode}"] = backend_fps(b, images)
         finally:

@@ -218,28 +218,24 @@ def _peak_mb() -> float | None:
 
 def run_cell_here(cell: Cell) -> Cell:
     """Measure ``cell`` in this process (called in a fresh child by :func:`run_cell`)."""
-    from kinemotion_cli.backends import create
-    from kinemotion_cli.compare import Config, backend_options
-    from kinemotion_cli.pipeline import run_pose
-    from kinemotion_cli.video import iter_frames, probe
+    import dataclasses
 
-    opts = backend_options(
+    from kinemotion_cli.compare import Config, spec_of
+    from kinemotion_cli.pipeline import run
+
+    spec = spec_of(
         Config(cell.backend, cell.variant, cell.device), cell.model_dir, cell.threads, "image"
     )
-    opts.batch = cell.batch
-    info = probe(cell.video)
-    first = next(iter(iter_frames(cell.video, info)))
-    backend = create(cell.backend, opts)
-    try:
-        cell.model = backend.info.get("model")
-        cell.device_used = backend.info.get("device_used")
-        cell.load_s = backend.info.get("load_s")
-        cell.warnings = list(backend.info.get("warnings", []))
-        backend.infer(first.image, first.t)  # warm-up
-        times, _, cell.seconds = run_pose(cell.video, info, [backend])  # --batch as in kmo
-    finally:
-        backend.close()
-    n = cell.frames = len(times)
+    spec = dataclasses.replace(spec, options=dataclasses.replace(spec.options, batch=cell.batch))
+    (m,) = run(cell.video, [spec])  # the whole pipeline, --batch as in kmo analyze
+    if m.run.status != "ok":
+        raise KmoError(m.run.error or "unavailable")
+    cell.model = m.run.info.get("model")
+    cell.device_used = m.run.info.get("device_used")
+    cell.load_s = m.run.load_s
+    cell.warnings = list(m.run.info.get("warnings", []))
+    cell.seconds = m.timing["total_s"]
+    n = cell.frames = len(m.decode.times)
     cell.ms_per_frame = 1e3 * cell.seconds / n if n else None
     cell.fps = n / cell.seconds if cell.seconds else None
     cell.peak_mb = _peak_mb()
@@ -586,11 +582,14 @@ def _la(x: list | None) -> str:
     return "—" if not x else f"{x[0]:.2f}"
 
 
-def write_report(doc: dict, markdown: Path, json_path: Path | None, force: bool = False) -> None:
-    """Write the markdown report and the JSON beside it (atomically)."""
+def write_report(
+    doc: dict, markdown: Path | None, json_path: Path | None, force: bool = False
+) -> None:
+    """Write the markdown report and/or the JSON (atomically)."""
     from kinemotion_cli.outputs import write_text
 
-    write_text(markdown, to_markdown(doc), force)
+    if markdown is not None:
+        write_text(markdown, to_markdown(doc), force)
     if json_path is not None:
         write_text(json_path, json.dumps(doc, indent=1) + "\n", force)
 

@@ -1,10 +1,16 @@
-"""Thin Typer commands. All the work happens in the pipeline modules."""
+"""Thin Typer commands. All the work happens in the pipeline modules.
+
+The choices (backends, MediaPipe models, rtmlib modes, devices, jump types) come from their
+registries; options shared by several commands are defined once below. Output options mean
+the same in every command: ``--json``, ``--csv`` and ``--markdown`` print that format on
+stdout instead of the table; ``--json-file``, ``--csv-file``, ``--markdown-file`` and
+``--plot`` write files.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-import traceback
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -12,59 +18,61 @@ from typing import Annotated
 import typer
 
 from kinemotion_cli import __version__
+from kinemotion_cli.backends import (
+    BACKEND_CHOICES,
+    BACKENDS,
+    DEVICES,
+    MEDIAPIPE_VARIANTS,
+    RTM_MODES,
+)
+from kinemotion_cli.console import ProgressBar, kmo_error, set_debug, silence_native_stderr
 from kinemotion_cli.errors import ExitCode, KmoError
+from kinemotion_cli.jumps import BY_CLI, JUMP_CHOICES
 from kinemotion_cli.models.rtmlib_models import mode_help
 
-MODE_HELP = mode_help()
+
+def _enum(name: str, values: tuple[str, ...]) -> type[Enum]:
+    """A str Enum of a registry's choices (what Typer shows and validates)."""
+    return Enum(name, {v: v for v in values}, type=str)
+
+
+Jump = _enum("Jump", JUMP_CHOICES)
+Backend = _enum("Backend", BACKEND_CHOICES)
+Model = _enum("Model", MEDIAPIPE_VARIANTS)
+RtmMode = _enum("RtmMode", RTM_MODES)
+Device = _enum("Device", DEVICES)
+RunningMode = _enum("RunningMode", ("image", "video"))
+
+JUMP_HELP = "Jump type: auto classifies; " + ", ".join(
+    f"{t.cli} = {t.label.lower()}" for t in BY_CLI.values()
+)
+BACKEND_HELP = "Pose backend: " + "; ".join(f"{k}: {s.help}" for k, s in BACKENDS.items())
+
+# ---------------------------------------------------------------- shared options
+JumpOpt = Annotated[Jump, typer.Option("--jump", "-j", help=JUMP_HELP)]
+HeightOpt = Annotated[
+    float | None,
+    typer.Option("--height", min=0.5, max=2.6, help="Athlete stature in metres (sets the scale)."),
+]
+RunningModeOpt = Annotated[
+    RunningMode, typer.Option(help="MediaPipe running mode: image (no lag) or video.")
+]
+ModelDirOpt = Annotated[
+    Path | None,
+    typer.Option(envvar="KMO_MODEL_DIR", help="Folder with model files (offline machines)."),
+]
+ThreadsOpt = Annotated[int | None, typer.Option(min=1, help="Inference threads.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notes.")]
+DebugOpt = Annotated[bool, typer.Option(help="Show tracebacks and native library logs.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of the table.")]
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     rich_markup_mode=None,
-    help="kmo: measure vertical jumps (CMJ, drop jump, squat jump) from ordinary video.",
+    help="kmo: measure vertical jumps (CMJ, drop jump, squat jump, rebounds) from ordinary video.",
 )
-
-
-class Jump(str, Enum):
-    auto = "auto"
-    cmj = "cmj"
-    dj = "dj"
-    sj = "sj"
-
-
-class Backend(str, Enum):
-    mediapipe = "mediapipe"
-    rtmpose = "rtmpose"
-    rtmo = "rtmo"
-    auto = "auto"
-
-
-class Model(str, Enum):
-    lite = "lite"
-    full = "full"
-    heavy = "heavy"
-
-
-class RunningMode(str, Enum):
-    image = "image"
-    video = "video"
-
-
-class Device(str, Enum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
-    coreml = "coreml"
-    mps = "mps"
-
-
-class RtmMode(str, Enum):
-    lightweight = "lightweight"
-    balanced = "balanced"
-    performance = "performance"
-
-
-STATE = {"debug": False}
 
 
 def _version(value: bool) -> None:
@@ -82,34 +90,31 @@ def _root(
     """kmo: measure vertical jumps from ordinary video."""
 
 
+def _value(x: Enum | None) -> str | None:
+    return None if x is None else x.value
+
+
 @app.command()
 def analyze(
     videos: Annotated[
         list[Path],
         typer.Argument(help="Video files and/or folders of videos (see --recursive)."),
     ],
-    jump: Annotated[Jump, typer.Option("--jump", "-j", help="Jump type; auto classifies.")] = (
-        Jump.auto
-    ),
-    backend: Annotated[Backend, typer.Option("--backend", "-b", help="Pose backend.")] = (
+    jump: JumpOpt = Jump.auto,
+    backend: Annotated[Backend, typer.Option("--backend", "-b", help=BACKEND_HELP)] = (
         Backend.mediapipe
     ),
     model: Annotated[
         Model | None, typer.Option(help="MediaPipe model (default full; heavy is downloaded).")
     ] = None,
-    running_mode: Annotated[
-        RunningMode, typer.Option(help="MediaPipe running mode: image (no lag) or video.")
-    ] = RunningMode.image,
+    running_mode: RunningModeOpt = RunningMode.image,
     mode: Annotated[
         RtmMode,
-        typer.Option(help="rtmpose/rtmo model size (detector + pose, input sizes): " + MODE_HELP),
+        typer.Option(help="rtmpose/rtmo model size (detector + pose, input sizes): " + mode_help()),
     ] = RtmMode.balanced,
     device: Annotated[Device, typer.Option(help="Inference device.")] = Device.auto,
-    model_dir: Annotated[
-        Path | None,
-        typer.Option(envvar="KMO_MODEL_DIR", help="Folder with model files (offline machines)."),
-    ] = None,
-    threads: Annotated[int | None, typer.Option(min=1, help="Inference threads.")] = None,
+    model_dir: ModelDirOpt = None,
+    threads: ThreadsOpt = None,
     det_every: Annotated[
         int, typer.Option(min=1, help="rtmpose: run the person detector every N frames.")
     ] = 1,
@@ -120,22 +125,20 @@ def analyze(
             help="rtmpose: frames whose pose crops run in one batch (GPU; dynamic-batch model).",
         ),
     ] = 1,
-    height: Annotated[
-        float | None,
-        typer.Option(
-            "--height", min=0.5, max=2.6, help="Athlete stature in metres (sets the scale)."
-        ),
-    ] = None,
+    height: HeightOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per video (one per line).")
     ] = False,
-    csv_path: Annotated[
-        str | None,
-        typer.Option(
-            "--csv",
-            metavar="PATH",
-            help="Write a CSV summary, one row per video, to PATH ('-' prints it on stdout).",
-        ),
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print CSV (header + one row per jump) on stdout.")
+    ] = False,
+    json_file: Annotated[
+        Path | None,
+        typer.Option("--json-file", metavar="FILE", help="Write the JSON lines to FILE."),
+    ] = None,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv-file", metavar="FILE", help="Write the CSV summary to FILE."),
     ] = None,
     out_dir: Annotated[
         Path | None,
@@ -173,25 +176,32 @@ def analyze(
             help="Resume: skip videos whose outputs (--out JSON 'ok', --overlay, --plot) exist.",
         ),
     ] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")] = (
-        False
-    ),
+    accept_low_confidence: Annotated[
+        bool,
+        typer.Option(
+            "--accept-low-confidence",
+            help="Exit 0 (not 7) when a result's quality verdict is 'low confidence'.",
+        ),
+    ] = False,
+    force: ForceOpt = False,
     timings: Annotated[bool, typer.Option(help="Add processing times to JSON.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notes.")] = False,
-    debug: Annotated[bool, typer.Option(help="Show tracebacks for errors.")] = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
-    """Measure the jump in each VIDEO: events, flight time, height, contact time, RSI.
+    """Measure every jump in each VIDEO: events, flight time, height, contact time, RSI.
 
     Exit codes: 0 all measured; 2 bad input/option or output exists (use --force);
     3 no jump; 4 not measurable; 5 jump type mismatch; 6 batch with some videos failed
-    (the others were measured); when every video fails, the first failure's code.
+    (the others were measured); 7 measured with low confidence (numbers printed; see
+    --accept-low-confidence); when every video fails, the first failure's code.
     """
     from kinemotion_cli.backends import BackendOptions
     from kinemotion_cli.batch import Config, Settings, run_batch
 
-    STATE["debug"] = debug
+    set_debug(debug)
+    on_stdout = as_json or as_csv
     options = BackendOptions(
-        model=model.value if model else None,
+        model=_value(model),
         mode=mode.value,
         device=device.value,
         model_dir=str(model_dir) if model_dir else None,
@@ -199,7 +209,7 @@ def analyze(
         threads=threads,
         det_every=det_every,
         batch=batch,
-        quiet=quiet or as_json or csv_path == "-",
+        quiet=quiet or on_stdout,
     )
     cfg = Config(
         inputs=list(videos),
@@ -207,23 +217,29 @@ def analyze(
         recursive=recursive,
         workers=workers,
         out_dir=out_dir,
-        csv=csv_path,
         as_json=as_json,
+        as_csv=as_csv,
+        json_file=json_file,
+        csv_file=csv_file,
         overlay=overlay,
         plot=plot,
         skip_existing=skip_existing,
         force=force,
         quiet=quiet,
         debug=debug,
+        accept_low_confidence=accept_low_confidence,
     )
-    code = run_batch(cfg)
+    try:
+        code = run_batch(cfg)
+    except KmoError as exc:
+        if as_json:  # one JSON object even for an error before any video was read
+            from kinemotion_cli.report import error_dict, to_json
+
+            sys.stdout.write(to_json(error_dict(None, exc.message, exc.code)) + "\n")
+            sys.stdout.flush()
+        raise
     if code != int(ExitCode.OK):
         raise typer.Exit(code)
-
-
-def _one_line(text: str) -> str:
-    """Collapse a message onto one line (restored by the batch engineer; see report)."""
-    return " ".join(str(text).split())
 
 
 @app.command()
@@ -241,89 +257,75 @@ def compare(
         str, typer.Option(help="MediaPipe models for a plain 'mediapipe': lite,full,heavy.")
     ] = "lite,full",
     modes: Annotated[
-        str, typer.Option(help="rtmpose/rtmo sizes, comma list of modes: " + MODE_HELP)
+        str, typer.Option(help="rtmpose/rtmo sizes, comma list of modes: " + mode_help())
     ] = "balanced",
-    devices: Annotated[str, typer.Option(help="Devices: auto,cpu,cuda,coreml.")] = "auto",
-    running_mode: Annotated[
-        RunningMode, typer.Option(help="MediaPipe running mode: image or video.")
-    ] = RunningMode.image,
-    model_dir: Annotated[
+    devices: Annotated[str, typer.Option(help="Devices: " + ",".join(DEVICES) + ".")] = "auto",
+    running_mode: RunningModeOpt = RunningMode.image,
+    model_dir: ModelDirOpt = None,
+    threads: ThreadsOpt = None,
+    jump: JumpOpt = Jump.auto,
+    height: HeightOpt = None,
+    as_json: JsonOpt = False,
+    as_markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print markdown on stdout instead of the table.")
+    ] = False,
+    json_file: Annotated[
+        Path | None, typer.Option("--json-file", metavar="FILE", help="Write the JSON.")
+    ] = None,
+    markdown_file: Annotated[
         Path | None,
-        typer.Option(envvar="KMO_MODEL_DIR", help="Folder with model files (offline machines)."),
-    ] = None,
-    threads: Annotated[int | None, typer.Option(min=1, help="Inference threads.")] = None,
-    jump: Annotated[Jump, typer.Option("--jump", "-j", help="Jump type; auto classifies.")] = (
-        Jump.auto
-    ),
-    height: Annotated[
-        float | None,
-        typer.Option("--height", min=0.5, max=2.6, help="Athlete stature in metres."),
-    ] = None,
-    json_path: Annotated[
-        str | None,
-        typer.Option("--json", metavar="PATH", help="Write the JSON ('-': stdout, no table)."),
-    ] = None,
-    markdown: Annotated[
-        Path | None, typer.Option("--markdown", metavar="FILE", help="Write markdown tables.")
+        typer.Option("--markdown-file", metavar="FILE", help="Write the markdown tables."),
     ] = None,
     plot: Annotated[
         Path | None,
         typer.Option(metavar="FILE.png", help="Write foot/hip trajectories overlaid, events."),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")] = (
-        False
-    ),
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notes.")] = False,
-    debug: Annotated[bool, typer.Option(help="Show tracebacks for errors.")] = False,
+    force: ForceOpt = False,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Compare pose configurations side by side on each VIDEO (decoded once for all).
 
     Per configuration: model, devices, load time, fps, end-to-end time, detection rate, foot
-    jitter in quiet standing, jump times and metrics, differences from the first one. A
-    configuration that cannot run is a row saying why; the others are still measured.
+    jitter in quiet standing, every jump's times and metrics, differences from the first
+    one. A configuration that cannot run is a column saying why; the others are still
+    measured.
     """
     from kinemotion_cli import compare as cmp
+    from kinemotion_cli.console import print_rich, write_out
     from kinemotion_cli.outputs import refuse_existing, write_text
 
-    STATE["debug"] = debug
+    set_debug(debug)
+    if as_json and as_markdown:
+        raise KmoError("--json and --markdown both print on stdout; choose one.")
     configs = cmp.parse_configs(backends, models, devices, modes)
-    for p in (json_path if json_path not in (None, "-") else None, markdown, plot):
+    for p in (json_file, markdown_file, plot):
         if p is not None:
-            refuse_existing(Path(p), force)
-    from kinemotion_cli.batch import ProgressBar
-
-    bar = ProgressBar(not (quiet or json_path == "-") and sys.stderr.isatty(), "frames")
-
-    def progress_for(video: str):  # noqa: ANN202
-        task = bar.task(Path(video).name)
-        return lambda done, total: bar.update(task, completed=done, total=total)
-
-    kwargs = dict(
-        model_dir=str(model_dir) if model_dir else None,
-        threads=threads,
-        running_mode=running_mode.value,
-        jump=jump.value,
-        stature_m=height,
-    )
+            refuse_existing(p, force)
+    bar = ProgressBar.for_terminal(quiet or as_json or as_markdown, "frames")
     try:
         results = cmp.run_compare(
             [str(v) for v in videos],
             configs,
-            progress_for if bar.progress is not None else None,
-            **kwargs,
+            (lambda v: bar.callback(Path(v).name)) if bar.progress is not None else None,
+            model_dir=str(model_dir) if model_dir else None,
+            threads=threads,
+            running_mode=running_mode.value,
+            jump=jump.value,
+            stature_m=height,
         )
     finally:
         bar.close()
-    if json_path == "-":
-        typer.echo(cmp.to_json(results))
+    if as_json:
+        write_out(cmp.to_json(results) + "\n")
+    elif as_markdown:
+        write_out(cmp.to_markdown(results))
     else:
-        from rich.console import Console
-
-        Console(width=None if sys.stdout.isatty() else 160).print(cmp.render(results))
-        if json_path:
-            write_text(Path(json_path), cmp.to_json(results) + "\n", force)
-    if markdown:
-        write_text(markdown, cmp.to_markdown(results), force)
+        print_rich(cmp.render(results))
+    if json_file:
+        write_text(json_file, cmp.to_json(results) + "\n", force)
+    if markdown_file:
+        write_text(markdown_file, cmp.to_markdown(results), force)
     if plot:
         cmp.write_plot(results, plot, force)
 
@@ -343,7 +345,7 @@ def bench(
     ] = None,
     lengths: Annotated[str | None, typer.Option(help="Video lengths: short,long.")] = None,
     video: Annotated[
-        Path | None, typer.Option(help="Source video (default: the CMJ sample).")
+        Path | None, typer.Option(help="Source video (default: the clip shipped with kmo).")
     ] = None,
     short_frames: Annotated[
         int | None, typer.Option(min=2, help="Frames of the short video (default: all).")
@@ -353,26 +355,35 @@ def bench(
     ] = None,
     model_dir: Annotated[
         Path | None,
-        typer.Option(envvar="KMO_MODEL_DIR", help="Real rtmlib models (else fakes from tests/)."),
+        typer.Option(envvar="KMO_MODEL_DIR", help="rtmlib models (real or stand-in)."),
     ] = None,
-    threads: Annotated[int | None, typer.Option(min=1, help="Inference threads.")] = None,
-    output: Annotated[
-        Path, typer.Option("--output", "-o", metavar="FILE.md", help="Markdown report.")
-    ] = Path("kmo-bench.md"),
-    json_path: Annotated[
+    threads: ThreadsOpt = None,
+    as_json: JsonOpt = False,
+    as_markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the markdown report on stdout.")
+    ] = False,
+    markdown_file: Annotated[
         Path | None,
-        typer.Option("--json", metavar="FILE", help="JSON report (default: FILE.md -> .json)."),
+        typer.Option("--markdown-file", "-o", metavar="FILE.md", help="Write the report."),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite existing reports.")] = False,
+    json_file: Annotated[
+        Path | None, typer.Option("--json-file", metavar="FILE", help="Write the JSON report.")
+    ] = None,
+    force: ForceOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
-    """Benchmark backends x devices x batch sizes x video lengths; write a markdown report.
+    """Benchmark backends x devices x batch sizes x video lengths; report the figures.
 
     Each cell runs in a fresh process: seconds, ms/frame, fps, peak memory. The report has
-    run metadata, a best-configuration summary and generated notes on anomalies.
+    run metadata, a best-configuration summary and generated notes on anomalies. Without a
+    file or stdout option the report goes to kmo-bench.md (and .json).
     """
     from kinemotion_cli import benchreport as br
+    from kinemotion_cli.console import write_out
     from kinemotion_cli.outputs import refuse_existing
+
+    if as_json and as_markdown:
+        raise KmoError("--json and --markdown both print on stdout; choose one.")
 
     def ints(text: str | None) -> list[int] | None:
         if text is None:
@@ -410,45 +421,34 @@ def bench(
         from kinemotion_cli.compare import parse_configs
 
         parse_configs(",".join(sweep.backends), None, ",".join(sweep.devices), None)
-    json_out = json_path or output.with_suffix(".json")
-    refuse_existing(output, force)
-    refuse_existing(json_out, force)
+    to_stdout = as_json or as_markdown
+    if markdown_file is None and json_file is None and not to_stdout:
+        markdown_file = Path("kmo-bench.md")
+        json_file = markdown_file.with_suffix(".json")
+    for p in (markdown_file, json_file):
+        if p is not None:
+            refuse_existing(p, force)
     log = None if quiet else (lambda line: typer.echo(line, err=True))
     doc = br.run_sweep(sweep, log)
-    br.write_report(doc, output, json_out, force)
+    br.write_report(doc, markdown_file, json_file, force)
+    if as_json:
+        import json
+
+        write_out(json.dumps(doc, indent=1) + "\n")
+        return
+    if as_markdown:
+        write_out(br.to_markdown(doc))
+        return
     ok = sum(1 for r in doc["results"] if r["status"] == "ok")
+    wrote = " and ".join(str(p) for p in (markdown_file, json_file) if p is not None)
     typer.echo(
         f"kmo bench: {ok}/{len(doc['results'])} configurations measured in "
-        f"{doc['metadata']['wall_s']} s; wrote {output} and {json_out}"
+        f"{doc['metadata']['wall_s']} s; wrote {wrote}"
     )
     for length, b in doc["best"].items():
         typer.echo(f"  {length}: fastest {b['fastest']['config']} ({b['fastest']['fps']} fps)")
     for n in doc["notes"]:
         typer.echo(f"  note: {n}")
-
-
-def _error(exc: KmoError) -> None:
-    """Print a KmoError as one line on stderr (with the traceback under --debug)."""
-    if STATE["debug"]:
-        traceback.print_exc()
-    sys.stderr.write(f"kmo: error: {_one_line(exc.message)}\n")
-    sys.stderr.flush()
-
-
-def _silence_native_stderr() -> None:
-    """Send native-library chatter on fd 2 (MediaPipe/absl logs) to /dev/null.
-
-    Python's ``sys.stderr`` keeps writing to the real stderr through a duplicate of fd 2, so
-    kmo's own messages and progress bars still show. ``--debug`` keeps everything.
-    """
-    try:
-        real = os.dup(2)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-        sys.stderr = os.fdopen(real, "w", buffering=1, encoding="utf-8", errors="replace")
-    except OSError:
-        pass
 
 
 def _class_names(exc: BaseException) -> set[str]:
@@ -476,22 +476,16 @@ def main() -> None:
     """
     import warnings
 
-    debug = "--debug" in sys.argv
+    from kinemotion_cli.console import STATE, one_line
+
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if not debug:
-        _silence_native_stderr()
-        warnings.simplefilter("ignore")  # library warnings would break the one-line contract
+    silence_native_stderr()  # ``--debug`` restores it once the options are parsed
+    warnings.simplefilter("ignore")  # library warnings would break the one-line contract
     try:
         code = app(standalone_mode=False)
     except KmoError as exc:  # a failure before any video was processed (options, inputs)
-        _error(exc)
-        argv = sys.argv[1:]
-        if "analyze" in argv and "--json" in argv and "--csv" not in argv:
-            from kinemotion_cli.report import error_dict, to_json
-
-            sys.stdout.write(to_json(error_dict(None, exc.message, exc.code)) + "\n")
-            sys.stdout.flush()
+        kmo_error(exc)
         sys.exit(int(exc.code))
     except KeyboardInterrupt:
         _interrupted()
@@ -517,13 +511,15 @@ def main() -> None:
             ctx = getattr(exc, "ctx", None)
             if "UsageError" in names and ctx is not None:
                 hint = f" (see '{ctx.command_path} --help')"
-            message = _one_line(exc.format_message())
+            message = one_line(exc.format_message())
             sys.stderr.write(f"kmo: error: {message}{hint}\n")
             sys.exit(int(getattr(exc, "exit_code", ExitCode.BAD_INPUT) or ExitCode.BAD_INPUT))
-        if STATE["debug"] or debug:
+        if STATE["debug"]:
+            import traceback
+
             traceback.print_exc()
         sys.stderr.write(
-            f"kmo: internal error: {type(exc).__name__}: {_one_line(str(exc))[:300]}; please "
+            f"kmo: internal error: {type(exc).__name__}: {one_line(str(exc))[:300]}; please "
             "report it (run with --debug for details).\n"
         )
         sys.exit(int(ExitCode.INTERNAL))

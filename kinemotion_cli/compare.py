@@ -1,21 +1,17 @@
 """`kmo compare`: several pose configurations on the same videos, side by side.
 
-Each video is decoded once and every frame is fed to every configuration (backend, model
-variant, device, mode). Per configuration: model, devices, load time, inference fps,
-estimated end-to-end time, detection rate, foot-landmark jitter during quiet standing, the
-jump's times and metrics, and their differences from the first configuration.
-
-Jitter (see the README): in the quiet-standing window, per landmark and per coordinate,
-``sigma = RMS(x[i+1] - 2 x[i] + x[i-1]) / sqrt(6)`` (for white noise of std sigma the second
-difference has variance 6 sigma^2, while slow sway barely contributes); a landmark's jitter is
-``sqrt(sigma_x^2 + sigma_y^2)`` in pixels, and as % of the standing body height.
+Compare is "run the pipeline with N configurations, then diff": each video is decoded once
+by :func:`kinemotion_cli.pipeline.run` and every frame goes to every configuration. Per
+configuration: model, devices, load time, inference fps, estimated end-to-end time,
+detection rate, foot-landmark jitter during quiet standing (the definition of
+:mod:`kinemotion_cli.quality`, shared with the report), every jump's times and metrics, and
+their differences from the first configuration.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,19 +22,14 @@ import numpy as np
 from kinemotion_cli import __version__
 from kinemotion_cli.errors import KmoError
 from kinemotion_cli.landmarks import FEET_NAMES, INDEX
+from kinemotion_cli.quality import JITTER_GROUPS
 
-SCHEMA = "kmo.compare/1"
+SCHEMA = "kmo.compare/2"
 MEDIAPIPE_VARIANTS = ("lite", "full", "heavy")
 RTM_MODES = ("lightweight", "balanced", "performance")
 JITTER_LANDMARKS = FEET_NAMES
-GROUPS = {
-    "ankles": ("left_ankle", "right_ankle"),
-    "heels": ("left_heel", "right_heel"),
-    "toes": ("left_big_toe", "right_big_toe", "left_small_toe", "right_small_toe"),
-}
-QUIET_MIN_S = 0.3  # shortest usable quiet-standing window
-QUIET_SPEED = 0.15  # body heights per second: slower than this is "still"
-QUIET_TRIM_S = 0.05  # dropped at both ends of the window (onset of movement)
+GROUPS = JITTER_GROUPS
+MATCH_S = 0.25  # jumps of two configurations are the same when their takeoffs are this close
 # (key, label, unit shown, factor from SI to the unit shown, difference unit, factor)
 COMPARED = (
     ("takeoff_s", "takeoff", "s", 1.0, "ms", 1e3),
@@ -48,7 +39,6 @@ COMPARED = (
     ("ground_contact_time_s", "contact time", "s", 1.0, "ms", 1e3),
     ("rsi", "RSI", "", 1.0, "", 1.0),
 )
-RSI_OF = {"cmj": "rsi_modified", "drop_jump": "rsi_flight_over_contact"}
 
 
 # --------------------------------------------------------------------------- configurations
@@ -114,111 +104,26 @@ def parse_configs(
     return out
 
 
-def backend_options(c: Config, model_dir: str | None, threads: int | None, running_mode: str):
-    """BackendOptions for a configuration."""  # noqa: D401
-    from kinemotion_cli.backends import BackendOptions
+def spec_of(c: Config, model_dir: str | None, threads: int | None, running_mode: str):
+    """The pipeline's :class:`PoseSpec` for a configuration (strict about devices)."""
+    from kinemotion_cli.backends import BACKENDS, BackendOptions
+    from kinemotion_cli.pipeline import PoseSpec
 
-    mp = c.backend == "mediapipe"
-    return BackendOptions(
-        model=c.variant if mp else None,
-        mode=c.variant if not mp and c.variant else "balanced",
-        device=c.device,
-        model_dir=model_dir,
-        running_mode=running_mode,
-        threads=threads,
-        quiet=True,
-        require_device=True,
+    spec = BACKENDS[c.backend]
+    by_model = spec.variant_kind == "model"
+    return PoseSpec(
+        c.backend,
+        BackendOptions(
+            model=c.variant if by_model else None,
+            mode=c.variant if not by_model and c.variant else spec.default_variant,
+            device=c.device,
+            model_dir=model_dir,
+            running_mode=running_mode,
+            threads=threads,
+            quiet=True,
+            require_device=True,
+        ),
     )
-
-
-# --------------------------------------------------------------------------- jitter
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
-
-
-def body_height_px(landmarks: np.ndarray) -> float:
-    """Median head-to-lowest-foot-point distance (pixels); NaN when not visible."""
-    foot = [INDEX[n] for n in JITTER_LANDMARKS]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames
-        head = np.fmin(landmarks[:, INDEX["head"], 1], landmarks[:, INDEX["nose"], 1])
-        body = np.nanmax(landmarks[:, foot, 1], axis=1) - head
-    return float(np.nanmedian(body)) if np.isfinite(body).any() else float("nan")
-
-
-def quiet_window(
-    t: np.ndarray, landmarks: np.ndarray, until_s: float | None = None
-) -> tuple[int, int] | None:
-    """Half-open frame range of quiet standing: the longest run (before ``until_s``) where
-    the mid-hip and the mean foot point both move slower than 0.15 body heights/s
-    (after a 0.05 s median filter), trimmed by 0.05 s at each end; None if shorter than 0.3 s."""
-    from kinemotion_cli.jumps.common import stationary
-
-    n = len(t)
-    if n < 5:
-        return None
-    fps = 1.0 / float(np.median(np.diff(t)))
-    body = body_height_px(landmarks)
-    if not math.isfinite(body) or body <= 10:
-        return None
-    foot = [INDEX[n] for n in JITTER_LANDMARKS]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        foot_y = np.nanmean(landmarks[:, foot, 1], axis=1)
-    hip_y = landmarks[:, INDEX["hip"], 1]
-    still = stationary(foot_y, t, body, fps) & stationary(hip_y, t, body, fps)
-    if until_s is not None:
-        still &= t < until_s
-    trim = int(round(QUIET_TRIM_S * fps))
-    best = None
-    for a, b in _runs(still):
-        a, b = a + trim, b - trim
-        if b - a >= max(5, QUIET_MIN_S * fps) and (best is None or b - a > best[1] - best[0]):
-            best = (a, b)
-    return best
-
-
-def second_diff_sigma(x: np.ndarray) -> float | None:
-    """Noise std of a series from its second difference: RMS(d2) / sqrt(6); None if < 3."""
-    d2 = x[2:] - 2 * x[1:-1] + x[:-2]
-    d2 = d2[np.isfinite(d2)]
-    if len(d2) < 3:
-        return None
-    return float(np.sqrt(np.mean(d2 * d2) / 6.0))
-
-
-def jitter(landmarks: np.ndarray, window: tuple[int, int], body_px: float) -> dict:
-    """Per foot landmark jitter in px and % of body height over ``window`` (see module doc)."""
-    a, b = window
-    out: dict[str, dict | None] = {}
-    for name in JITTER_LANDMARKS:
-        seg = landmarks[a:b, INDEX[name], :2]
-        sx, sy = second_diff_sigma(seg[:, 0]), second_diff_sigma(seg[:, 1])
-        if sx is None or sy is None:
-            out[name] = None
-            continue
-        px = math.hypot(sx, sy)
-        out[name] = {"px": px, "pct_body": 100 * px / body_px, "x_px": sx, "y_px": sy}
-    return out
-
-
-def group_jitter(per_landmark: dict) -> dict:
-    """Mean jitter of the ankles, heels and toes (px and % body); None where missing."""
-    out = {}
-    for g, names in GROUPS.items():
-        vals = [per_landmark[n] for n in names if per_landmark.get(n)]
-        out[g] = (
-            {
-                "px": float(np.mean([v["px"] for v in vals])),
-                "pct_body": float(np.mean([v["pct_body"] for v in vals])),
-            }
-            if vals
-            else None
-        )
-    return out
 
 
 # --------------------------------------------------------------------------- results
@@ -237,12 +142,10 @@ class Row:
     quiet: dict | None = None
     jitter: dict | None = None
     jitter_groups: dict | None = None
-    jump_type: str | None = None
-    values: dict = field(default_factory=dict)  # COMPARED keys, SI units
-    metrics: dict = field(default_factory=dict)
-    diff: dict = field(default_factory=dict)  # COMPARED keys, difference units
-    analysis: object = None  # kinemotion_cli.jumps.JumpResult (not serialised)
-    tracked: object = None
+    jumps: list[dict] = field(default_factory=list)  # per jump: jump_type, values, metrics
+    diff: list[dict] = field(default_factory=list)  # per jump: COMPARED keys, diff units
+    jitter_diff: dict = field(default_factory=dict)
+    measured: object = None  # kinemotion_cli.pipeline.Measured (not serialised)
 
     def to_dict(self) -> dict:
         return {
@@ -260,10 +163,17 @@ class Row:
             "quiet_standing": self.quiet,
             "jitter": _rd(self.jitter),
             "jitter_groups": _rd(self.jitter_groups),
-            "jump_type": self.jump_type,
-            "values": {k: _r(v) for k, v in self.values.items()},
-            "diff_from_first": {k: _r(v) for k, v in self.diff.items()},
-            "metrics": {k: _r(v) for k, v in self.metrics.items()},
+            "jitter_diff_from_first_px": _rd(self.jitter_diff),
+            "jumps": [
+                {
+                    "index": j["index"],
+                    "jump_type": j["jump_type"],
+                    "values": {k: _r(v) for k, v in j["values"].items()},
+                    "diff_from_first": {k: _r(v) for k, v in d.items()},
+                    "metrics": {k: _r(v) for k, v in j["metrics"].items()},
+                }
+                for j, d in zip(self.jumps, self.diff or [{}] * len(self.jumps))
+            ],
         }
 
 
@@ -279,86 +189,93 @@ def _rd(d: dict | None) -> dict | None:
     return {k: (_rd(v) if isinstance(v, dict) else _r(v)) for k, v in d.items()}
 
 
+def rsi_key(jump_type: str | None) -> str | None:
+    """The RSI a jump type reports (from its declaration)."""
+    from kinemotion_cli.jumps import JUMP_TYPES
+
+    jt = JUMP_TYPES.get(jump_type or "")
+    return jt.rsi if jt else None
+
+
+def jump_values(j) -> dict:  # noqa: ANN001 - kinemotion_cli.jumps.Jump
+    """A jump's compared values (SI units) and all its metrics."""
+    ev = {k: m.value for k, m in j.events.items() if m.ok}
+    me = {k: m.value for k, m in j.metrics.items() if m.ok}
+    values = {k: ev.get(k, me.get(k)) for k, *_ in COMPARED if k in ev or k in me}
+    rsi = rsi_key(j.jump_type)
+    if rsi and rsi in me:
+        values["rsi"] = me[rsi]
+    return {"index": j.index, "jump_type": j.jump_type, "values": values, "metrics": me}
+
+
 def differences(rows: Sequence[Row]) -> None:
-    """Fill each row's ``diff``: its value minus the first row's, in ms, cm or plain units."""
-    ref = rows[0].values if rows else {}
+    """Fill each row's ``diff``: per jump, its value minus the first row's same jump (the
+    one with the nearest takeoff), in ms, cm or plain units."""
+    ref = rows[0].jumps if rows else []
     for row in rows:
-        row.diff = {}
-        for key, *_, dfac in COMPARED:
-            a, b = row.values.get(key), ref.get(key)
-            if a is not None and b is not None:
-                row.diff[key] = (a - b) * dfac
+        row.diff = []
+        for j in row.jumps:
+            to = j["values"].get("takeoff_s")
+            match = min(
+                (r for r in ref if r["values"].get("takeoff_s") is not None and to is not None),
+                key=lambda r: abs(r["values"]["takeoff_s"] - to),
+                default=None,
+            )
+            d = {}
+            if match is not None and abs(match["values"]["takeoff_s"] - to) <= MATCH_S:
+                for key, *_, dfac in COMPARED:
+                    a, b = j["values"].get(key), match["values"].get(key)
+                    if a is not None and b is not None:
+                        d[key] = (a - b) * dfac
+            row.diff.append(d)
+        row.jitter_diff = {}
         if row.jitter_groups and rows[0].jitter_groups:
             for g in GROUPS:
                 mine, first = row.jitter_groups.get(g), rows[0].jitter_groups.get(g)
                 if mine and first:
-                    row.diff[f"jitter_{g}_px"] = mine["px"] - first["px"]
+                    row.jitter_diff[g] = mine["px"] - first["px"]
 
 
-def _values(result) -> tuple[dict, dict]:  # noqa: ANN001 - JumpResult
-    ev = {k: m.value for k, m in result.events.items()}
-    me = {k: m.value for k, m in result.metrics.items()}
-    values = {k: ev.get(k, me.get(k)) for k, *_ in COMPARED if k in ev or k in me}
-    rsi = RSI_OF.get(result.jump_type)
-    if rsi and rsi in me:
-        values["rsi"] = me[rsi]
-    return values, me
+def row_of(config: Config, m) -> Row:  # noqa: ANN001 - kinemotion_cli.pipeline.Measured
+    """A configuration's row from what the pipeline measured with it."""
+    from kinemotion_cli.quality import measure_jitter
 
-
-def measure_row(
-    row: Row,
-    info,  # noqa: ANN001 - VideoInfo
-    times: np.ndarray,
-    run,  # noqa: ANN001 - PoseRun
-    total_s: float,
-    decode_s: float,
-    jump: str,
-    stature_m: float | None,
-) -> None:
-    """Jumper, jitter and jump analysis of one configuration's pose output."""
-    from kinemotion_cli.jumps import analyze
-    from kinemotion_cli.pipeline import measured_fps, track
-
-    t0 = time.perf_counter()
-    n = len(times)
-    row.info = dict(run.backend.info)
+    row = Row(config, measured=m)
+    run = m.run
+    if run.status != "ok":
+        row.status, row.error = "unavailable", run.error
+        return row
+    n = len(m.decode.times)
+    row.info = dict(run.info)
     row.timing = {
         "inference_s": run.infer_s,
         "inference_fps": n / run.infer_s if run.infer_s > 0 else None,
+        "analysis_s": m.timing["analysis_s"],
     }
-    try:
-        tracked = track(info, times, run, total_s)
-    except KmoError as exc:
-        row.status, row.error = "analysis_failed", exc.message
+    if m.track is None:
+        row.status, row.error = "analysis_failed", m.error.message if m.error else None
         row.detection_rate = round(sum(1 for p in run.people if p) / max(n, 1), 4)
-        return
-    row.tracked = tracked
-    row.detection_rate = tracked.subject.get("detection_rate")
-    try:
-        row.analysis = analyze(
-            times, tracked.landmarks, measured_fps(times, info.fps), jump=jump, stature_m=stature_m
-        )
-        row.jump_type = row.analysis.jump_type
-        row.values, row.metrics = _values(row.analysis)
-    except KmoError as exc:
-        row.status, row.error = "analysis_failed", exc.message
-    until = row.values.get("takeoff_s")
-    window = quiet_window(times, tracked.landmarks, None if until is None else until - 0.3)
-    body = body_height_px(tracked.landmarks)
-    if window is not None:
-        a, b = window
+        return row
+    row.detection_rate = round(m.track.detection_rate, 4)
+    if m.analysis is not None:
+        row.jumps = [jump_values(j) for j in m.analysis.jumps]
+    if m.error is not None:
+        row.status, row.error = "analysis_failed", m.error.message
+    first = row.jumps[0]["values"].get("takeoff_s") if row.jumps else None
+    jit = (
+        m.quality.foot_jitter
+        if m.quality is not None
+        else measure_jitter(m.track, None if first is None else first - 0.3)
+    )
+    if jit is not None:
         row.quiet = {
-            "start_s": float(times[a]),
-            "end_s": float(times[b - 1]),
-            "frames": b - a,
-            "body_height_px": round(body, 2),
+            "start_s": jit.start_s,
+            "end_s": jit.end_s,
+            "frames": jit.window[1] - jit.window[0],
+            "body_height_px": round(jit.body_height_px, 2),
         }
-        row.jitter = jitter(tracked.landmarks, window, body)
-        row.jitter_groups = group_jitter(row.jitter)
-    analysis_s = time.perf_counter() - t0
-    row.timing["analysis_s"] = analysis_s
-    # As if this configuration ran alone: model load + decoding + its inference + analysis.
-    row.timing["end_to_end_s"] = row.info.get("load_s", 0.0) + decode_s + run.infer_s + analysis_s
+        row.jitter, row.jitter_groups = jit.per_landmark, jit.groups
+    return row
 
 
 def compare_video(
@@ -371,45 +288,29 @@ def compare_video(
     stature_m: float | None = None,
     progress=None,  # noqa: ANN001 - pipeline.ProgressFn
 ) -> dict:
-    """Decode ``path`` once, feed every configuration that loads, measure each one."""
-    from kinemotion_cli.backends import create
-    from kinemotion_cli.pipeline import run_pose
-    from kinemotion_cli.video import probe
+    """Run the pipeline once with every configuration on ``path`` and compare them."""
+    from kinemotion_cli.pipeline import run
 
-    info = probe(path)
-    rows = [Row(c) for c in configs]
-    live, loaded = [], []
-    for row in rows:
-        try:
-            loaded.append(
-                create(
-                    row.config.backend,
-                    backend_options(row.config, model_dir, threads, running_mode),
-                )
+    specs = [spec_of(c, model_dir, threads, running_mode) for c in configs]
+    measured = run(path, specs, jump, stature_m, progress, keep_going=True)
+    rows = [row_of(c, m) for c, m in zip(configs, measured)]
+    m0 = measured[0]
+    total = m0.timing["total_s"] - m0.timing["analysis_s"]
+    decode_s = max(total - sum(m.run.infer_s for m in measured), 0.0)
+    for row, m in zip(rows, measured):
+        if row.status != "unavailable":
+            # As if this configuration ran alone: model load + decoding + its inference +
+            # its analysis.
+            row.timing["end_to_end_s"] = (
+                m.run.load_s + decode_s + m.run.infer_s + m.timing["analysis_s"]
             )
-            live.append(row)
-        except KmoError as exc:
-            row.status, row.error = "unavailable", exc.message
-        except Exception as exc:  # noqa: BLE001 - a provider or model crash: report, go on
-            row.status, row.error = "unavailable", f"{type(exc).__name__}: {str(exc)[:200]}"
-    times, total = np.zeros(0), 0.0
-    try:
-        if loaded:
-            times, runs, total = run_pose(path, info, loaded, progress)
-            info.frames = len(times)
-            decode_s = max(total - sum(r.infer_s for r in runs), 0.0)
-            for row, run in zip(live, runs):
-                measure_row(row, info, times, run, total, decode_s, jump, stature_m)
-    finally:
-        for b in loaded:
-            b.close()
     differences(rows)
     return {
         "video": str(path),
-        "frames": len(times),
-        "fps": info.fps,
-        "width": info.width,
-        "height": info.height,
+        "frames": len(m0.decode.times),
+        "fps": m0.video.fps,
+        "width": m0.video.width,
+        "height": m0.video.height,
         "shared_decode_and_inference_s": round(total, 6),
         "rows": rows,
     }
@@ -501,26 +402,33 @@ def table_rows(res: dict) -> tuple[list[str], list[list[str]]]:
             j = (r.jitter_groups or {}).get(g)
             cells.append(
                 f"{j['px']:.2f} px / {j['pct_body']:.3f} %"
-                + ("" if r is rows[0] else _signed(r.diff.get(f"jitter_{g}_px"), ".2f"))
+                + ("" if r is rows[0] else _signed(r.jitter_diff.get(g), ".2f"))
                 if j
                 else "—"
             )
         add(f"jitter {g}", cells)
-    add("jump type", [r.jump_type or "—" for r in rows])
-    for key, label, unit, fac, dunit, _ in COMPARED:
-        if not any(key in r.values for r in rows):
-            continue
-        fmt = ".3f" if unit in ("", "s") else ".1f"
-        dfmt = ".1f" if dunit else ".3f"
-        cells = []
-        for r in rows:
-            v = r.values.get(key)
-            cell = "—" if v is None else f"{v * fac:{fmt}} {unit}".rstrip()
-            d = r.diff.get(key)
-            if d is not None and r is not rows[0]:
-                cell += f" ({d:+{dfmt}} {dunit})".replace(" )", ")")
-            cells.append(cell)
-        add(label if key != "rsi" else f"RSI ({RSI_OF.get(_jt(rows), 'n/a')})", cells)
+    add("jumps found", [str(len(r.jumps)) if r.status != "unavailable" else "—" for r in rows])
+    n_jumps = max((len(r.jumps) for r in rows), default=0)
+    for k in range(n_jumps):
+        tag = f"#{k + 1} " if n_jumps > 1 else ""
+        add(f"{tag}jump type", [r.jumps[k]["jump_type"] if k < len(r.jumps) else "—" for r in rows])
+        for key, label, unit, fac, dunit, _ in COMPARED:
+            if not any(k < len(r.jumps) and key in r.jumps[k]["values"] for r in rows):
+                continue
+            fmt = ".3f" if unit in ("", "s") else ".1f"
+            dfmt = ".1f" if dunit else ".3f"
+            cells = []
+            for r in rows:
+                j = r.jumps[k] if k < len(r.jumps) else None
+                v = j["values"].get(key) if j else None
+                cell = "—" if v is None else f"{v * fac:{fmt}} {unit}".rstrip()
+                d = r.diff[k].get(key) if j and k < len(r.diff) else None
+                if d is not None and r is not rows[0]:
+                    cell += f" ({d:+{dfmt}} {dunit})".replace(" )", ")")
+                cells.append(cell)
+            jt = next((r.jumps[k]["jump_type"] for r in rows if k < len(r.jumps)), None)
+            name = label if key != "rsi" else f"RSI ({rsi_key(jt) or 'n/a'})"
+            add(tag + name, cells)
     return header, lines
 
 
@@ -531,10 +439,6 @@ def notes(res: dict) -> list[str]:
         for text in ([r.error] if r.error else []) + list(r.info.get("warnings", [])):
             out.append(f"[{i + 1}] {r.config.label}: {text}")
     return out
-
-
-def _jt(rows: Sequence[Row]) -> str | None:
-    return next((r.jump_type for r in rows if r.jump_type), None)
 
 
 def render(results: Sequence[dict]):  # noqa: ANN201 - rich renderable
@@ -608,29 +512,32 @@ def write_plot(results: Sequence[dict], path: Path, force: bool = False) -> None
     for (ax_f, ax_h), res in zip(axes, results):
         for k, row in enumerate(res["rows"]):
             color = COLORS[k % len(COLORS)]
-            tr = row.tracked
-            if tr is None:
+            m = row.measured
+            if m is None or m.track is None:
                 continue
-            if row.analysis is not None and row.analysis.signals is not None:
-                s = row.analysis.signals
-                t, foot, hip = s.t, s.foot_y, s.hip_y
+            if m.analysis is not None:
+                body = m.analysis.body
+                t, hip = body.t, body.hip_y
+                foot = np.nanmax(body.y[:, list(body.contact_points)], axis=1)
             else:
                 foot_idx = [INDEX[n] for n in JITTER_LANDMARKS]
-                t = tr.times
+                t = m.track.times
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)
-                    foot = np.nanmean(tr.landmarks[:, foot_idx, 1], axis=1)
-                hip = tr.landmarks[:, INDEX["hip"], 1]
+                    foot = np.nanmax(m.track.landmarks[:, foot_idx, 1], axis=1)
+                hip = m.track.landmarks[:, INDEX["hip"], 1]
             for ax, y in ((ax_f, foot), (ax_h, hip)):
                 ref = np.nanmedian(y[: max(3, len(y) // 10)])
                 ax.plot(t, ref - y, lw=1.2, color=color, label=row.config.label)
-            if row.analysis is not None:
-                for name, m in row.analysis.events.items():
+            if m.analysis is not None:
+                from kinemotion_cli.jumps import timeline
+
+                for te, key, _ in timeline(m.analysis):
                     for ax in (ax_f, ax_h):
-                        ax.axvline(m.value, color=color, lw=0.8, ls=":")
+                        ax.axvline(te, color=color, lw=0.8, ls=":")
                     ax_f.annotate(
-                        name.removesuffix("_s"),
-                        (m.value, 1.0),
+                        key.removesuffix("_s"),
+                        (te, 1.0),
                         xycoords=("data", "axes fraction"),
                         rotation=90,
                         va="top",
@@ -639,7 +546,7 @@ def write_plot(results: Sequence[dict], path: Path, force: bool = False) -> None
                         color=color,
                     )
         name = Path(res["video"]).name
-        ax_f.set_title(f"{name}: mean foot point", fontsize=10)
+        ax_f.set_title(f"{name}: lowest foot point", fontsize=10)
         ax_h.set_title(f"{name}: mid-hip", fontsize=10)
         for ax in (ax_f, ax_h):
             ax.set_ylabel("height above start (px)")

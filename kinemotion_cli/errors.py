@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     NOT_MEASURABLE = 4  # nobody detected, athlete out of frame, no clear jumper
     JUMP_MISMATCH = 5  # a jump was found but it is not the type asked with --jump
     PARTIAL = 6  # batch: some videos failed, the others were measured
+    LOW_CONFIDENCE = 7  # measured and printed, but the quality verdict is "low confidence"
     INTERRUPTED = 130  # Ctrl-C
 
 

@@ -112,7 +112,9 @@ class _Feeder:
             self.people.append(people)
 
 
-def _load(specs: Sequence[PoseSpec]) -> list[tuple[PoseBackend | None, str | None, str | None]]:
+def _load(
+    specs: Sequence[PoseSpec], keep_going: bool
+) -> list[tuple[PoseBackend | None, str | None, str | None]]:
     """Create every configuration's backend: (backend, auto choice, error)."""
     out = []
     for spec in specs:
@@ -120,11 +122,11 @@ def _load(specs: Sequence[PoseSpec]) -> list[tuple[PoseBackend | None, str | Non
             backend, choice = create(spec.backend, spec.options)
             out.append((backend, choice, None))
         except KmoError as exc:
-            if len(specs) == 1:
+            if not keep_going:
                 raise
             out.append((None, None, exc.message))
         except Exception as exc:  # noqa: BLE001 - a provider or model crash: report, go on
-            if len(specs) == 1:
+            if not keep_going:
                 raise
             out.append((None, None, f"{type(exc).__name__}: {str(exc)[:200]}"))
     return out
@@ -137,16 +139,17 @@ def run(
     stature_m: float | None = None,
     progress: ProgressFn | None = None,
     max_side: int | None = None,
+    keep_going: bool = False,
 ) -> list[Measured]:
     """Decode ``path`` once, run every pose configuration on it and measure each one.
 
-    A configuration that cannot be created (with several configurations) or whose analysis
-    fails is returned with its ``error``; with a single configuration a creation failure
-    raises. Bad input (unreadable video) always raises :class:`KmoError`.
+    A configuration whose analysis fails is returned with its ``error``; one that cannot be
+    created raises, unless ``keep_going`` (then it is returned "unavailable"). Bad input
+    (an unreadable video) always raises :class:`KmoError`.
     """
     t_start = time.perf_counter()
     info = probe(path)
-    loaded = _load(specs)
+    loaded = _load(specs, keep_going)
     feeders = [_Feeder(b) if b is not None else None for b, _, _ in loaded]
     live = [f for f in feeders if f is not None]
     chunk = max((f.size for f in live), default=1)

@@ -37,3 +37,27 @@ def render_once(gt_dir: Path, name: str, **spec) -> Path:
     if not out.exists():
         render(Spec(**spec), out)
     return out
+
+
+def truth_jumps(truth: dict) -> list[dict]:
+    """Every truth jump of a generated video (old truth files hold one, at the top level)."""
+    if truth.get("jumps"):
+        return truth["jumps"]
+    return [{"index": 1, "jump_type": truth["jump_type"], "events": truth["events"],
+             "metrics": truth["metrics"]}]  # fmt: skip
+
+
+def match_jumps(found: list[dict], truths: list[dict], within_s: float = 0.25) -> list:
+    """Pairs (truth jump, kmo jump or None), matched by the nearest takeoff."""
+    pairs = []
+    for tj in truths:
+        to = tj["events"].get("takeoff_s")
+        best = min(
+            (j for j in found if j["events"].get("takeoff_s") is not None and to is not None),
+            key=lambda j: abs(j["events"]["takeoff_s"] - to),
+            default=None,
+        )
+        if best is not None and abs(best["events"]["takeoff_s"] - to) > within_s:
+            best = None
+        pairs.append((tj, best))
+    return pairs

@@ -31,8 +31,6 @@ MIN_PLANTED_S = 0.04  # a planted run lasts at least this long (and 2 frames)
 LEVEL_S = 0.15  # the level is the median of the planted frames within this time of the event
 LEVEL_GUARD_S = 0.03  # ... except those nearest the event, where a point may start to move
 MAX_BETA = 0.25  # a contact point moves less than a quarter of the hip while planted
-SHAPE_S = 0.1  # airborne frames within this time of the event give the shape of the path
-SHAPE_FRACTION = 0.7  # ... as long as the point is below this fraction of its apex height
 K_NOISE = 3.0  # airborne = more than 3 noise sigmas above the level ...
 CLEAR_SHARE = 0.1  # ... and more than a tenth of the point's rise: clearly on its way
 
@@ -108,6 +106,11 @@ def _beta(body: Body, k: int, lo: int, hi: int) -> float | None:
     return float(np.dot(hc, y - y.mean()) / np.dot(hc, hc))
 
 
+SHAPE_S = 0.1  # airborne frames within this time of leaving give the shape of the path ...
+SHAPE_FRACTION = 0.7  # ... as long as the point is below this fraction of its rise
+ONSET_MAX_S = 0.05  # a point leaving from rest ramps up its speed within this time
+
+
 def _hinge(
     tau: np.ndarray,
     h: np.ndarray,
@@ -119,8 +122,9 @@ def _hinge(
     """Best ``t0`` in [lo, hi] for h = 0 (tau <= t0), v (tau-t0) + a/2 (tau-t0)^2 after.
 
     ``tau`` runs *away* from the planted frames (time for a departure, reversed time for an
-    arrival). ``accel`` fixes ``a`` (a free fall); otherwise it is fitted. Returns (t0,
-    residual sum of squares, its second derivative in t0).
+    arrival). ``accel`` fixes ``a`` (a free fall); otherwise it is fitted; ``v >= 0`` (the
+    point cannot start by moving into the floor). Returns (t0, residual sum of squares,
+    its second derivative in t0).
     """
     grid = np.arange(lo, hi + step / 2, step)
     rss = np.empty(len(grid))
@@ -130,7 +134,7 @@ def _hinge(
         r_planted = float(np.sum(h[~air] ** 2))
         sa, ha = s[air], h[air]
         if sa.size == 0:
-            rss[j] = r_planted + 0.0
+            rss[j] = r_planted
             continue
         if accel is not None:
             rest = ha - 0.5 * accel * sa * sa
@@ -142,16 +146,43 @@ def _hinge(
             coef, *_ = np.linalg.lstsq(x, ha, rcond=None)
         else:
             coef = np.array([ha[0] / sa[0], 0.0])
-        if coef[0] < 0:  # the point cannot start by moving into the floor: v = 0
+        if coef[0] < 0:
             a = float(np.dot(x[:, 1], ha) / max(np.dot(x[:, 1], x[:, 1]), 1e-30))
             coef = np.array([0.0, a])
         rss[j] = r_planted + float(np.sum((ha - x @ coef) ** 2))
     j = int(np.argmin(rss))
-    if 0 < j < len(grid) - 1:
-        curv = (rss[j - 1] - 2 * rss[j] + rss[j + 1]) / step**2
-    else:
-        curv = 0.0
+    curv = (rss[j - 1] - 2 * rss[j] + rss[j + 1]) / step**2 if 0 < j < len(grid) - 1 else 0.0
     return float(grid[j]), float(rss[j]), float(curv)
+
+
+def _onset(tau: np.ndarray, h: np.ndarray, t_path: float, thr: float) -> float | None:
+    """Where a point that leaves from rest really left, if the frames show it.
+
+    A toe rolling off the floor starts with no speed and speeds up over some tens of ms, so
+    the straight part of its path, extended back, meets the level late. When frames before
+    ``t_path`` are already off the level by more than the noise and rise steadily, the
+    leaving is the start of that rise: fitted from rest (``h = c (tau - t0)^2``) on those
+    frames and the next one.
+    """
+    before = np.flatnonzero((tau < t_path) & (tau > t_path - ONSET_MAX_S))
+    if before.size == 0:
+        return None
+    up = [int(p) for p in before if np.isfinite(h[p]) and h[p] > thr]
+    if not up or up[-1] != before[-1]:  # the rise must go on up to the path's start
+        return None
+    first = up[0]
+    while first - 1 in up or (first - 1 >= 0 and first - 1 in before and h[first - 1] > thr):
+        first -= 1
+    seg = [p for p in range(first, min(int(before[-1]) + 2, len(h))) if np.isfinite(h[p])]
+    if len(seg) < 2 or np.any(np.diff(h[seg]) <= 0):
+        return None
+    r = np.sqrt(np.clip(h[seg], 0.0, None))
+    slope, icpt = np.polyfit(tau[seg], r, 1)
+    if slope <= 0:
+        return None
+    t0 = -icpt / slope
+    prev = tau[first - 1] if first > 0 else t0
+    return float(min(max(t0, prev), t_path))
 
 
 def _event(
@@ -165,16 +196,18 @@ def _event(
     i_air_pos: int,
     apex_h: float,
     n_planted: int,
+    noise_thr: float,
     accel: float | None = None,
 ) -> tuple[float, float]:
     """Sub-frame event of point ``k`` along ``order`` (frame indices running away from the
-    planted run; ``i_air_pos`` is the position in ``order`` of the first airborne frame)."""
+    planted run; ``i_air_pos`` is the position in ``order`` of the first clearly airborne
+    frame)."""
     dt = 1.0 / body.fps
     sigma = body.point_noise[k]
     h = away * (level - body.y[order, k])
     tau = tau_all[order]
     t_air = tau[i_air_pos]
-    planted = [p for p in range(max(0, i_air_pos - max(2, int(round(0.1 * body.fps)))), i_air_pos)]
+    planted = list(range(max(0, i_air_pos - max(2, int(round(0.1 * body.fps)))), i_air_pos))
     # A free fall (known curvature) keeps its shape all the way; any other path only near
     # the event.
     span, frac = (np.inf, 0.9) if accel is not None else (SHAPE_S, SHAPE_FRACTION)
@@ -195,11 +228,16 @@ def _event(
     step = max((hi - lo) / 200.0, 1e-5)
     t0, rss, curv = _hinge(tau[sel], h[sel], lo, hi, step, accel)
     # the residual, not only white noise: pose models also err in ways tied to the motion
-    dof = max(len(sel) - (2 if accel is not None else 3), 1)
+    dof = max(len(sel) - 3, 1)
     scatter = max(sigma, float(np.sqrt(rss / dof)))
     fit_sd = float(np.sqrt(2.0 * scatter**2 / curv)) if curv > 0 else (hi - lo) / np.sqrt(12)
-    # the level's own uncertainty moves the event by level_sd / (speed of the point there)
-    speed = max((h[air[-1]] - 0.0) / max(tau[air[-1]] - t0, dt), 1e-6)
+    if accel is None:
+        onset = _onset(tau, h, t0, noise_thr)
+        if onset is not None and onset < t0:
+            fit_sd = max(fit_sd, (t0 - onset) / 2)
+            t0 = onset
+    last = sel[-1]
+    speed = max(h[last] / max(tau[last] - t0, dt), 1e-6)
     sd = float(np.hypot(min(fit_sd, hi - lo), level_sd / speed))
     return t0, sd
 
@@ -239,10 +277,12 @@ def _planted_run(
             p += 1
         if p - start >= need:
             level = float(np.nanmedian(y[order[start:p]]))
+            rise = away * (level - y[order[0]])  # the point's rise from this level to the apex
             t_end = body.t[order[p - 1]]
             beyond = order[p:][np.abs(body.t[order[p:]] - t_end) <= 0.3]
             further = away * (level - y[beyond])  # > 0: nearer the apex side than the level
-            if not (np.isfinite(further).any() and np.nanmin(further) < -3 * thr):
+            # a pause in mid-air has the real level well below it, by a good part of the rise
+            if not (np.isfinite(further).any() and np.nanmin(further) < -max(3 * thr, 0.5 * rise)):
                 return start, p
         if p == start:
             p += 1
@@ -292,9 +332,13 @@ def contact_event(
     thr0 = K_NOISE * sigma
     run = _planted_run(body, k, still, moving, order, away, thr0)
     if run is None:
-        near = order[: max(2, int(0.1 * body.fps))]
-        if still[near].all() and np.isfinite(y[near]).all():
-            return GROUND, None  # still at the reference frame and no movement found
+        # on the ground at the reference frame: no lower position of the point in the window
+        near = y[order[: max(2, int(0.1 * body.fps))]]
+        span = y[order]
+        if np.isfinite(near).all() and np.isfinite(span).sum() >= 4:
+            lowest = float(np.nanpercentile(away * -span, 10))  # the most floor-ward position
+            if away * -float(np.median(near)) - lowest <= 2 * thr0:
+                return GROUND, None
         return UNKNOWN, None
     start, stop = run
     planted_idx = order[start:stop]  # nearest the reference frame first
@@ -336,7 +380,18 @@ def contact_event(
     if i_air_pos >= len(seq):
         return UNKNOWN, None
     t_evt, sd = _event(
-        body, k, tau_all, seq, away, level, level_sd, i_air_pos, apex_h, len(planted_idx), accel
+        body,
+        k,
+        tau_all,
+        seq,
+        away,
+        level,
+        level_sd,
+        i_air_pos,
+        apex_h,
+        len(planted_idx),
+        noise_thr,
+        accel,
     )
     time = t_evt if before else -t_evt
     lo, hi = int(planted_idx.min()), int(planted_idx.max()) + 1

@@ -74,20 +74,24 @@ def trunk_tops(body: Body) -> list[int]:
     return [int(p) for p in peaks]
 
 
-def _pick(contacts: list[Contact], latest: bool) -> tuple[float, float, tuple[Contact, ...]]:
+def _pick(
+    contacts: list[Contact], latest: bool, frame: float
+) -> tuple[float, float, tuple[Contact, ...]]:
     """The event of a set of contacts: the last point to leave or the first to arrive."""
     trusted = [c for c in contacts if c.trusted]
     if not trusted:  # every point moved with the body: use the stillest ones
         best = min(abs(c.beta) for c in contacts if c.beta is not None)
         trusted = [c for c in contacts if c.beta is None or abs(c.beta) <= best + 0.05]
+    # Points timed far less sharply than the best one (a hidden toe the model guesses) do
+    # not decide the event while sharper ones exist.
+    sharpest = min(c.sigma for c in trusted)
+    timed = [c for c in trusted if c.sigma <= max(2.0 * sharpest, 0.5 * frame)]
     # The last point to leave (first to arrive), and every point whose event cannot be told
     # apart from it within the noise: they left together, so average them (the max of noisy
     # estimates of one instant would be biased late).
     sign = 1.0 if latest else -1.0
-    edge = max(trusted, key=lambda c: sign * c.time)
-    group = [
-        c for c in trusted if sign * (edge.time - c.time) <= 2.0 * np.hypot(c.sigma, edge.sigma)
-    ]
+    edge = max(timed, key=lambda c: sign * c.time)
+    group = [c for c in timed if sign * (edge.time - c.time) <= 2.0 * np.hypot(c.sigma, edge.sigma)]
     w = np.array([1.0 / max(c.sigma, 1e-4) ** 2 for c in group])
     time = float(np.sum(w * [c.time for c in group]) / w.sum())
     sigma = float(1.0 / np.sqrt(w.sum()))
@@ -148,8 +152,8 @@ def find_flights(body: Body) -> tuple[list[Flight], list[str]]:
         downs, down_after = _contacts(body, i_apex, nxt, before=False)
         if down_before or down_after or not ups or not downs:
             continue
-        takeoff, sd_to, c_to = _pick(ups, latest=True)
-        landing, sd_ld, c_ld = _pick(downs, latest=False)
+        takeoff, sd_to, c_to = _pick(ups, latest=True, frame=1.0 / body.fps)
+        landing, sd_ld, c_ld = _pick(downs, latest=False, frame=1.0 / body.fps)
         if not (takeoff < body.t[i_apex] < landing) or landing - takeoff > MAX_FLIGHT_S:
             continue
         trunk, inside, why = _ballistic(body, takeoff, landing)
@@ -177,7 +181,7 @@ def arrival(body: Body, i_from: int, bound: int) -> tuple[float, float, tuple[Co
     downs, _ = _contacts(body, i_from, bound, before=False)
     if not downs:
         return None
-    return _pick(downs, latest=False)
+    return _pick(downs, latest=False, frame=1.0 / body.fps)
 
 
 def find_drop(body: Body, flight: Flight, prev_bound: int, ppm: float | None) -> Drop | None:
@@ -212,7 +216,7 @@ def find_drop(body: Body, flight: Flight, prev_bound: int, ppm: float | None) ->
     if first is None or not leaves:
         return None
     contact, sd_c, c_arr = first
-    rough_leave, sd_l, c_box = _pick(leaves, latest=True)
+    rough_leave, sd_l, c_box = _pick(leaves, latest=True, frame=1.0 / body.fps)
     if not (rough_leave < contact <= flight.takeoff):
         return None
     pairs = [(b.level, a.level) for b in c_box for a in c_arr if a.point == b.point]
@@ -222,6 +226,12 @@ def find_drop(body: Body, flight: Flight, prev_bound: int, ppm: float | None) ->
     if height_px <= 0:
         return None
     leave, sd_l, fall = _fall_start(body, c_box, rough_leave, sd_l, contact, G * scale / 2)
+    # the whole body falls the box height, not just a foot (a step down is not a drop)
+    i_l, i_c = index_at(t, leave), index_at(t, contact)
+    trunk = body.trunk_y[max(i_l - 1, 0) : i_c + 1]
+    trunk = trunk[np.isfinite(trunk)]
+    if trunk.size < 2 or trunk.max() - trunk[0] < 0.6 * height_px:
+        return None
     expected = float(np.sqrt(2 * height_px / scale / G))
     measured = contact - leave
     frame = 1.0 / body.fps
