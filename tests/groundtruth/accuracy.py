@@ -29,7 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -444,8 +444,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.render_only:
         return 0
     t0 = time.time()
+    runs = {}
     with ThreadPoolExecutor(max(1, args.jobs)) as ex:
-        runs = dict(zip(names, ex.map(lambda n: run_kmo(paths[n], extra), names)))
+        futs = {ex.submit(run_kmo, paths[n], extra): n for n in names}
+        for f in as_completed(futs):
+            runs[futs[f]] = f.result()
+            res, rc, dt = runs[futs[f]]
+            print(f"kmo {futs[f]}: exit {rc} ({dt:.1f} s)", file=sys.stderr, flush=True)
     kmo_s = time.time() - t0
     results, version = [], None
     for n in names:
@@ -456,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         r["kmo_s"] = round(dt, 2)
         r["video"] = str(paths[n])
         results.append(r)
-        print(f"{n}: exit {rc}, {'PASS' if r['pass'] else 'FAIL'} ({dt:.1f} s)", file=sys.stderr)
+        print(f"{n}: {'PASS' if r['pass'] else 'FAIL'}", file=sys.stderr)
     summary = summarize(results)
     cmd = "python -m tests.groundtruth.accuracy " + " ".join(
         shlex.quote(a) for a in (argv + (["--", *extra] if extra else []))
