@@ -83,6 +83,9 @@ def test_errors_units_and_bounds() -> None:
     assert e["jump_height_m"] == pytest.approx(-1.2)  # cm
     assert e["contact_start_s"] == pytest.approx(-10.0)
     assert e["rsi_flight_over_contact"] == pytest.approx(2.0 - 2.25)  # plain
+    t["metrics"]["peak_concentric_velocity_m_s"] = 2.5
+    k["metrics"]["peak_concentric_velocity_m_s"] = 2.4
+    assert jump_errors(t, k)["peak_concentric_velocity_m_s"] == pytest.approx(-0.1)  # m/s
     assert "only_kmo_s" not in e
     c60 = jump_checks(60.0, t, k, e)
     assert c60 == {
@@ -146,7 +149,8 @@ def test_summary_and_markdown() -> None:
     assert s["overall"]["cases_passed"] == 1  # 10 ms <= 16.7 ms at 30 fps
     md = render_markdown([r1, r2], s, {"command": "c", "date": "d", "kmo_version": "v"})
     assert "| a | 1 | cmj / cmj | 0 | +10.0 | +20.0 | +10.0 |" in md
-    assert "MISSED" in md and "| heel_rise | 1/2 |" in md
+    assert "MISSED" in md and "| heel_rise | 1/2 | 1/2 | 1/2 | 0 | 10.0 / 10.0 |" in md
+    assert md.count("| ok | PASS |") == 1
 
 
 def test_cases_cover_every_scene_and_mechanism() -> None:

@@ -114,6 +114,8 @@ def match_jumps(truth_jumps: list[dict], kmo_jumps: list[dict], window: float = 
 
 def unit_of(name: str) -> tuple[str, float]:
     """Display unit and factor for an event/metric name."""
+    if name.endswith("_m_s"):  # velocities stay in m/s
+        return "m/s", 1.0
     if name.endswith("_s"):
         return "ms", 1000.0
     if name.endswith("_m"):
@@ -282,7 +284,7 @@ def render_markdown(results: list[dict], summary: dict, meta: dict) -> str:
         s = summary[g]
         lines.append(
             f"| {g} | {s['cases_passed']}/{s['cases']} | {s['found']}/{s['jumps']} "
-            f"| {s['typed_right']}/{s['jumps']} | {s['extra_jumps']} "
+            f"| {s['typed_right']}/{s['jumps']} | {s['extra_jumps']} | "
             + " | ".join(mw(s[k]) for k, _ in SUMMARY_KEYS)
             + " |"
         )
@@ -291,8 +293,8 @@ def render_markdown(results: list[dict], summary: dict, meta: dict) -> str:
         "## Cases",
         "",
         "| case | # | type kmo / truth | exit | takeoff | landing | flight (ms) | height (cm) "
-        "| contact (ms) | other errors | result |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| contact (ms) | other errors | jump | case |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     main_keys = ("takeoff_s", "landing_s", "flight_time_s", "jump_height_m",
                  "ground_contact_time_s")  # fmt: skip
@@ -301,7 +303,7 @@ def render_markdown(results: list[dict], summary: dict, meta: dict) -> str:
         if not r["rows"]:
             err = (r["error"] or "").replace("|", "/")[:80]
             lines.append(
-                f"| {r['case']} | – | – / none | {r['exit_code']} | | | | | | {err} | {res} |"
+                f"| {r['case']} | – | – / none | {r['exit_code']} | | | | | | {err} | | {res} |"
             )
         for row in r["rows"]:
             e = row["errors"]
@@ -323,12 +325,12 @@ def render_markdown(results: list[dict], summary: dict, meta: dict) -> str:
                 f"| {_fmt(e.get('landing_s'))} | {_fmt(e.get('flight_time_s'))} "
                 f"| {_fmt(e.get('jump_height_m'))} | {_fmt(e.get('ground_contact_time_s'))} "
                 f"| {other.replace('|', '/')} "
-                f"| {res if not failed else 'FAIL: ' + ','.join(failed)} |"
+                f"| {'ok' if not failed else 'FAIL: ' + ','.join(failed)} | {res} |"
             )
         for x in r["extra"]:
             lines.append(
                 f"| {r['case']} | extra {x['kmo_index']} | {x['kmo_type']} / – | {r['exit_code']} "
-                f"| takeoff {x['takeoff_s']} | | | | | extra jump | FAIL |"
+                f"| takeoff {x['takeoff_s']} | | | | | extra jump | FAIL | {res} |"
             )
     lines.append("")
     return "\n".join(lines)
