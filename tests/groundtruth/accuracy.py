@@ -389,14 +389,15 @@ def render_cases(names: list[str], cache: Path, jobs: int = 2) -> tuple[dict, fl
     return paths, time.time() - t0
 
 
-def run_kmo(video: Path, extra: list[str]) -> tuple[dict | None, int, float]:
-    """Run `python -m kinemotion_cli analyze VIDEO --json`; (parsed JSON, exit code, s)."""
+def run_kmo(video: Path, extra: list[str], kmo_root: Path = ROOT) -> tuple[dict | None, int, float]:
+    """Run `python -m kinemotion_cli analyze VIDEO --json` in kmo_root (the checkout whose
+    kmo is measured); return (parsed JSON, exit code, seconds)."""
     t0 = time.time()
     p = subprocess.run(
         [sys.executable, "-m", "kinemotion_cli", "analyze", str(video), "--json", *extra],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=kmo_root,
     )
     res = None
     for line in reversed(p.stdout.strip().splitlines()):
@@ -422,6 +423,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=ROOT / "build" / "accuracy-cache")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--render-only", action="store_true")
+    ap.add_argument(
+        "--kmo-root",
+        type=Path,
+        default=ROOT,
+        help="checkout whose kinemotion_cli is run (default: this one)",
+    )
     args = ap.parse_args(argv)
     from .cases import CASES, case_tags
 
@@ -448,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     runs = {}
     with ThreadPoolExecutor(max(1, args.jobs)) as ex:
-        futs = {ex.submit(run_kmo, paths[n], extra): n for n in names}
+        futs = {ex.submit(run_kmo, paths[n], extra, args.kmo_root.resolve()): n for n in names}
         for f in as_completed(futs):
             runs[futs[f]] = f.result()
             res, rc, dt = runs[futs[f]]
@@ -468,9 +475,15 @@ def main(argv: list[str] | None = None) -> int:
     cmd = "python -m tests.groundtruth.accuracy " + " ".join(
         shlex.quote(a) for a in (argv + (["--", *extra] if extra else []))
     )
+    rev = subprocess.run(
+        ["git", "-C", str(args.kmo_root), "log", "-1", "--format=%h %cs"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     meta = {
         "command": cmd.strip(),
-        "kmo_version": version,
+        "kmo_version": f"{version} ({rev})" if rev else version,
+        "kmo_root": str(args.kmo_root.resolve()),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "render_s": render_s,
         "kmo_s": kmo_s,
