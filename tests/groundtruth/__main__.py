@@ -1,8 +1,9 @@
-"""CLI: ``python -m tests.groundtruth {assets,render,samples,check} ...``."""
+"""CLI: ``python -m tests.groundtruth {assets,render,cases,samples,check} ...``."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -46,7 +47,18 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--noise", type=float, default=0.0, help="gaussian noise sigma (8-bit levels)")
     r.add_argument("--crf", type=int, default=18)
     r.add_argument("--preset", default="medium")
-    r.add_argument("--source", choices=["front", "back"], default="front")
+    r.add_argument(
+        "--source",
+        choices=[
+            "front",
+            "back",
+            "two_front_man",
+            "two_front_woman",
+            "two_oblique_man",
+            "two_oblique_woman",
+        ],
+        default="front",
+    )
     r.add_argument("--flight-time", type=float, default=0.5)
     r.add_argument(
         "--depth", type=float, default=None, help="m; default cmj 0.25, dj 0.15, sj 0.30, none 0.20"
@@ -59,7 +71,15 @@ def main(argv: list[str] | None = None) -> int:
         "--takeoff", type=float, default=None, help="takeoff time (s); default: auto, off-frame"
     )
     r.add_argument("--duration", type=float, default=None, help="video length (s); default: auto")
+    r.add_argument("--case", default=None, help="render a named case of tests/groundtruth/cases.py")
+    r.add_argument(
+        "--spec-json",
+        default=None,
+        help="JSON object of further Spec fields, e.g. '{\"heel_rise_s\": 0.08}'",
+    )
     r.add_argument("--out", type=Path, required=True)
+
+    sub.add_parser("cases", help="list the named accuracy cases and their tags")
 
     s = sub.add_parser("samples", help="write the committed sample videos")
     s.add_argument("--out", type=Path, default=Path("sample_videos"))
@@ -105,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
             duration_s=args.duration,
             bystander=args.bystander,
         )
+        if args.case:
+            from .cases import case_spec
+
+            spec = case_spec(args.case)
+        if args.spec_json:
+            spec = dataclasses.replace(spec, **json.loads(args.spec_json))
         truth = render(spec, args.out)
         print(
             json.dumps(
@@ -112,6 +138,11 @@ def main(argv: list[str] | None = None) -> int:
                 indent=1,
             )
         )
+    elif args.cmd == "cases":
+        from .cases import CASES
+
+        for name, (kw, tags) in CASES.items():
+            print(f"{name}: {json.dumps(kw, default=list)} {tags}")
     elif args.cmd == "samples":
         from .samples import write_samples
 

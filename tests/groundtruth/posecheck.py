@@ -21,6 +21,7 @@ def check_video(video: Path, model: Path) -> dict:
         base_options=BaseOptions(model_asset_path=str(model)), running_mode=vision.RunningMode.IMAGE
     )
     low, ankle = [], []
+    aff = truth["per_frame"].get("camera_affine")
     with vision.PoseLandmarker.create_from_options(opts) as lm, av.open(str(video)) as cont:
         for fr in cont.decode(video=0):
             rgb = np.ascontiguousarray(
@@ -36,13 +37,24 @@ def check_video(video: Path, model: Path) -> dict:
                 ankle.append(np.nan)
                 continue
             p = res.pose_landmarks[0]
-            low.append(max(p[i].y for i in FOOT_IDS) * h)
-            ankle.append(max(p[27].y, p[28].y) * h)
+            w = rgb.shape[1]
+            pts = {i: (p[i].x * w, p[i].y * h) for i in FOOT_IDS}
+            if aff is not None:  # moving camera: compare in static-scene (world) pixels
+                a = np.vstack([np.reshape(aff[len(low)], (2, 3)), [0, 0, 1]])
+                inv = np.linalg.inv(a)
+                pts = {i: tuple(inv[:2, :2] @ np.array(v) + inv[:2, 2]) for i, v in pts.items()}
+            low.append(max(v[1] for v in pts.values()))
+            ankle.append(max(pts[27][1], pts[28][1]))
     low_a, ank_a = np.array(low), np.array(ankle)
     foot = np.array(truth["per_frame"]["foot_row_px"])
     hip = np.array(truth["per_frame"]["hip_z_m"]) - np.array(truth["per_frame"]["foot_z_m"])
     ok = ~np.isnan(low_a)
-    out = {"video": str(video), "frames": len(low_a), "detected": int(ok.sum())}
+    out = {
+        "video": str(video),
+        "frames": len(low_a),
+        "detected": int(ok.sum()),
+        "mechanisms": truth.get("mechanisms", []),
+    }
     for name, arr in (("lowest_foot_landmark", low_a), ("lower_ankle", ank_a)):
         err = arr - foot
         off = np.nanmedian(err)

@@ -1,6 +1,26 @@
 """Render ground-truth jump videos: paste the sprite on its background along an exact path.
 
 Pure numpy/OpenCV + PyAV. Same Spec -> byte-identical MP4 and truth JSON.
+
+Two paths: a Spec that uses none of the real-footage mechanisms (and a one-person source)
+renders exactly as before (legacy path: one vertical remap for the whole sprite); anything
+else goes through the general path: a per-column vertical remap (every column has its own
+sole row from the sprite's alpha, so each foot stays planted where it stands, also a far
+foot drawn higher), plantarflexion (foot rows stretched, sole kept on the floor), per-foot
+lifts and depth offsets (steps), a pinhole camera for depth (scale about the horizon and
+the centre column), a partner/bystander drawn in depth order, camera motion applied to the
+whole composed frame (rendered with a margin so no border shows), trimmed clips, MP4 edit
+lists and jittered timestamps.
+
+MP4 edit lists (``hidden_leading_frames=N``), as found with PyAV 18 / FFmpeg: the muxer
+writes an ``elst`` whose media time skips the N frames coded first (given negative pts).
+Demuxing returns their packets with negative pts and ``packet.is_discard == True``; the
+decoder does NOT output them (no frame flag to see; ``flags2 +skip_manual`` does not bring
+them back); the first decoded frame has pts 0 and ``frame.time == 0.0``. The stream's
+``frames`` count (and OpenCV's CAP_PROP_FRAME_COUNT) still counts them (N too many), while
+OpenCV reads only the shown frames, starting at POS_MSEC 0. Opening with
+``options={"ignore_editlist": "1"}`` decodes all of them with shifted times. The truth
+therefore describes what a player shows: t = 0 at the first shown frame.
 """
 
 from __future__ import annotations
@@ -17,7 +37,8 @@ import av
 import cv2
 import numpy as np
 
-from .motion import G, Motion, build_motion
+from .camera import CameraPath, Pinhole, frame_times
+from .motion import G, JumpDef, Motion, Program, StepDef, build_motion, build_program, jumps_in_view
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 JUMP_ALIASES = {
@@ -27,7 +48,18 @@ JUMP_ALIASES = {
     "sj": "squat_jump",
     "squat_jump": "squat_jump",
     "none": "none",
+    "rebound": "rebound",
 }
+# source -> (scene, partner source or None)
+SOURCES = {
+    "front": ("front", None),
+    "back": ("back", None),
+    "two_front_man": ("two_front", "two_front_woman"),
+    "two_front_woman": ("two_front", "two_front_man"),
+    "two_oblique_man": ("two_oblique", "two_oblique_woman"),
+    "two_oblique_woman": ("two_oblique", "two_oblique_man"),
+}
+TIMEBASE_JITTER = 90000
 BOX_FRONT = (120, 92, 64)  # RGB, plain brown plywood
 BOX_TOP = (196, 168, 128)
 BOX_TOP_M = 0.35  # height of the visible box top face (m of image height, lighter band)
@@ -58,6 +90,69 @@ class Spec:
     standing_s: float = 1.0
     end_standing_s: float = 0.7
     duration_s: float | None = None  # None = until end_standing_s after the last movement
+    # ---- real-footage mechanisms (defaults: off, the legacy rendering) ----
+    more_jumps: list = dataclasses.field(default_factory=list)  # JumpDef kwargs dicts
+    heel_rise_s: float = 0.0  # heel rises this long before toe-off; toe-first landings
+    heel_rise_m: float = 0.05  # ankle rise over the planted toe at takeoff (and at landing)
+    heel_drop_s: float | None = None  # heel drop after a toe-first landing (None: heel_rise_s)
+    tuck_m: float = 0.0  # first jump: feet rise this much relative to the hip mid-flight
+    landing_shift_m: tuple = (0.0, 0.0)  # first jump: (sideways, toward camera) in flight
+    camera_height_m: float = 1.4  # pinhole, level optical axis
+    camera_distance_m: float = 4.0
+    drift_m: tuple = (0.0, 0.0)  # stance drift (sideways, toward camera) over quiet standing
+    steps: list = dataclasses.field(default_factory=list)  # StepDef kwargs dicts
+    partner: bool = True  # two-people sources: draw the other person (depth order)
+    partner_offset_m: tuple = (0.0, 0.0)  # move the partner (sideways, toward camera)
+    camera_motion: str = "none"  # none | handheld | follow
+    camera_shift_frac: float = 0.02  # translation amplitude, fraction of the frame height
+    camera_rot_deg: float = 1.0
+    camera_zoom_frac: float = 0.015
+    follow_k: float = 0.5
+    start_s: float = 0.0  # motion time shown at video time 0
+    start_before_takeoff_s: float | None = None  # or: start this long before the 1st takeoff
+    end_after_s: float | None = None  # clip ends this long after the last landing
+    hidden_leading_frames: int = 0  # coded frames before t = 0, hidden by the MP4 edit list
+    timestamp_jitter_ms: float = 0.0  # per-frame presentation-time jitter (1/90000 s base)
+
+    def is_legacy(self) -> bool:
+        """True when no new mechanism is used: rendered exactly as before they existed."""
+        d = Spec()
+        names = [f.name for f in dataclasses.fields(Spec)]
+        new = names[names.index("more_jumps") :]
+        same = all(getattr(self, k) == getattr(d, k) for k in new)
+        return same and self.source in ("front", "back")
+
+    def program(self, shift_m: float = 0.0) -> Program:
+        """The motion program (all jumps, overlay tracks) of this spec."""
+        first = JumpDef(
+            JUMP_ALIASES[self.jump],
+            self.flight_time,
+            self.depth,
+            self.box,
+            self.eccentric_s,
+            landing_shift_m=tuple(self.landing_shift_m),
+            landing_depth=self.landing_depth,
+            tuck_m=self.tuck_m,
+            takeoff_s=self.takeoff_s,
+        )
+        more = []
+        for j in self.more_jumps:
+            j = dict(j)
+            j["jump"] = JUMP_ALIASES.get(j.get("jump", "cmj"), j.get("jump", "cmj"))
+            if "landing_shift_m" in j:
+                j["landing_shift_m"] = tuple(j["landing_shift_m"])
+            more.append(JumpDef(**j))
+        return build_program(
+            [first, *more],
+            standing_s=self.standing_s,
+            heel_rise_s=self.heel_rise_s,
+            heel_rise_m=self.heel_rise_m,
+            heel_drop_s=self.heel_drop_s,
+            shift_m=shift_m,
+            drift_m=tuple(self.drift_m),
+            steps=[StepDef(**st) for st in self.steps],
+            end_standing_s=self.end_standing_s,
+        )
 
     def motion(self, shift_m: float = 0.0) -> Motion:
         """The analytic motion of this spec."""
@@ -85,31 +180,85 @@ class _Sprite:
 
 
 def _load(source: str) -> tuple[np.ndarray, np.ndarray, dict]:
+    scene = SOURCES[source][0]
     meta = json.loads((ASSETS / f"{source}.json").read_text())
-    bg = cv2.cvtColor(cv2.imread(str(ASSETS / f"{source}_background.jpg")), cv2.COLOR_BGR2RGB)
+    bg = cv2.cvtColor(cv2.imread(str(ASSETS / f"{scene}_background.jpg")), cv2.COLOR_BGR2RGB)
     sp = cv2.cvtColor(
         cv2.imread(str(ASSETS / f"{source}_sprite.png"), cv2.IMREAD_UNCHANGED), cv2.COLOR_BGRA2RGBA
     )
     return bg, sp, meta
 
 
+def _feet_meta(meta: dict, sp: np.ndarray) -> dict:
+    """Per-foot ankle point, columns and sole row (source sprite px), from the JSON or the
+    landmarks (the one-person assets have no "feet" entry)."""
+    if "feet" in meta:
+        return meta["feet"]
+    lms = meta["landmarks"]
+    a_bin = sp[..., 3] >= 128
+    out = {}
+    for side, ids in (("left", (27, 29, 31)), ("right", (28, 30, 32))):
+        xs = [lms[i][0] for i in ids]
+        c0, c1 = max(0, int(min(xs)) - 8), min(sp.shape[1], int(max(xs)) + 9)
+        r = int(lms[ids[0]][1])
+        sub = a_bin[r:, c0:c1]
+        sole = int(r + np.nonzero(sub.any(axis=1))[0].max()) if sub.any() else meta["foot_row"]
+        out[side] = {"ankle": lms[ids[0]][:2], "x_range": [c0, c1 - 1], "sole_row": sole}
+    return out
+
+
+@dataclass
+class _Columns:
+    """Per sprite column (output px): left-foot weight, ankle row, sole row, foot pixels."""
+
+    w_left: np.ndarray
+    ankle: np.ndarray
+    sole: np.ndarray
+    has_foot: np.ndarray
+
+
 class Scene:
-    """Background, sprite and placement at output resolution (upright)."""
+    """Background, sprite and placement at output resolution (upright).
+
+    Coordinates are canvas pixels; the canvas is the output frame plus `margin` pixels on
+    every side (margin > 0 only with camera motion). World (static-scene) image coordinates
+    = canvas - margin."""
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.jump = JUMP_ALIASES[spec.jump]
+        self.general = not spec.is_legacy()
+        self.margin = 0
+        self._layout(0)
+        if self.general and spec.camera_motion != "none":
+            # render a margin so that the moving camera never shows a border
+            for _ in range(3):
+                path = self._camera(self.margin)
+                n = max(2, int(math.ceil(self.clip_end_motion() - self.start_s) * 30) + 2)
+                need = path.margin_px(self.start_s + np.linspace(0, n / 30, n))
+                m = int(math.ceil(need * 1.1)) + 4
+                if m <= self.margin:
+                    break
+                self.margin = m + (m % 2)
+                self._layout(self.margin)
+        self.camera = self._camera(self.margin) if self.general else None
+
+    # ---- geometry -------------------------------------------------------------------------
+    def _layout(self, margin: int) -> None:
+        spec = self.spec
         bg, sp, meta = _load(spec.source)
+        self._meta, self._sp = meta, sp
         ch, cw = bg.shape[:2]
         w, h = spec.width, spec.height
         so = max(w / cw, h / ch)  # canvas -> output scale (cover, centre crop)
         bw, bh = round(cw * so), round(ch * so)
         bgo = cv2.resize(bg, (bw, bh), interpolation=cv2.INTER_AREA)
         cx, cy = (bw - w) // 2, (bh - h) // 2
+        self._so, self._crop = so, (cx, cy)
         self.bg = bgo[cy : cy + h, cx : cx + w].astype(np.float32)
 
         stature_src = meta["foot_row"] - meta["head_row"]
-        probe = spec.motion()
+        probe = spec.program() if self.general else spec.motion()
         up = probe.max_up_m
         margin_top, margin_bottom = 0.02 * ch, 0.03 * ch
         # canvas continuous y of the foot row bottom edge when standing on the ground
@@ -164,12 +313,266 @@ class Scene:
             ground = self.top_y + self.sprite.foot + 1.0
             top = ground - spec.box * self.ppm
             self.box_rect = (bx0, bx0 + box_w, top, ground)
-        self.motion = spec.motion(self.shift_m)  # x(t) runs from -shift_m to 0
+        if self.general:
+            self.motion = spec.program(self.shift_m)
+        else:
+            self.motion = spec.motion(self.shift_m)  # x(t) runs from -shift_m to 0
         self.bg_box = self.bg.copy()  # static background with the box drawn in
         if self.box_rect is not None:
             self._draw_box(self.bg_box)
-        if spec.bystander:
+        if spec.bystander and SOURCES[spec.source][1] is None:
             self._draw_bystander(self.bg_box, "back" if spec.source == "front" else "front")
+        if not self.general:
+            return
+        if margin:
+            # camera motion: extend the scene by reflection (the moving frame shows at most
+            # a thin mirrored strip at an edge, never a blank border); shift all coordinates
+            pad = (margin, margin, margin, margin, cv2.BORDER_REFLECT_101)
+            self.bg = cv2.copyMakeBorder(self.bg, *pad)
+            self.bg_box = cv2.copyMakeBorder(self.bg_box, *pad)
+            self.top_y += margin
+            self.left_x += margin
+            if self.box_rect is not None:
+                x0, x1, y0, y1 = self.box_rect
+                self.box_rect = (x0 + margin, x1 + margin, y0 + margin, y1 + margin)
+        self.pin = Pinhole(
+            self.ppm,
+            self.top_y + self.sprite.foot + 0.5,
+            margin + (spec.width - 1) / 2,
+            spec.camera_height_m,
+            spec.camera_distance_m,
+        )
+        self.cols = self._columns(rgba, meta, sp, kx, ky)
+        self.start_s = self._start()
+        self.partner = None
+        self.bg_partner = None
+        partner = SOURCES[spec.source][1]
+        if partner is not None and spec.partner:
+            self._make_partner(partner)
+
+    def _columns(self, rgba, meta, sp, kx: float, ky: float) -> _Columns:
+        sw = rgba.shape[1]
+        fm = _feet_meta(meta, sp)
+        low = np.full(sw, -1.0)
+        alpha = rgba[..., 3] >= 0.5
+        anyc = alpha.any(axis=0)
+        low[anyc] = alpha.shape[0] - 1 - np.argmax(alpha[::-1, anyc], axis=0)
+        ank = {s_: (fm[s_]["ankle"][1] + 0.5) * ky - 0.5 for s_ in ("left", "right")}
+        rng = {s_: [(v + 0.5) * kx - 0.5 for v in fm[s_]["x_range"]] for s_ in ("left", "right")}
+        xs = np.arange(sw, dtype=np.float64)
+
+        def inside(side: str) -> np.ndarray:
+            a, b = rng[side]
+            return (xs >= a - 0.5) & (xs <= b + 0.5)
+
+        def dist(side: str) -> np.ndarray:
+            a, b = rng[side]
+            return np.maximum(np.maximum(a - xs, xs - b), 0.0)
+
+        dl, dr = dist("left"), dist("right")
+        w = np.where(dl + dr > 0, dr / np.maximum(dl + dr, 1e-9), 0.5)
+        # outside the span of both feet: the nearer foot's full weight
+        lo = min(rng["left"][0], rng["right"][0])
+        hi = max(rng["left"][1], rng["right"][1])
+        out = (xs < lo) | (xs > hi)
+        w[out] = (dl < dr)[out].astype(np.float64)
+        w[inside("left") & ~inside("right")] = 1.0
+        w[inside("right") & ~inside("left")] = 0.0
+        ankle = w * ank["left"] + (1 - w) * ank["right"]
+        p0 = {s_: (fm[s_]["sole_row"] + 0.5) * ky - 0.5 - ank[s_] for s_ in ("left", "right")}
+        default = ankle + np.maximum(w * p0["left"] + (1 - w) * p0["right"], 3.0)
+        has = low >= ankle + 2.0
+        sole = np.where(has, low, default)
+        return _Columns(w, ankle, sole, has)
+
+    def _start(self) -> float:
+        spec = self.spec
+        if spec.start_before_takeoff_s is not None:
+            return self.motion.jumps[0]["events"]["takeoff_s"] - spec.start_before_takeoff_s
+        return spec.start_s
+
+    def clip_end_motion(self) -> float:
+        """Motion time of the end of the clip (before frame rounding)."""
+        spec, mo = self.spec, self.motion
+        if spec.duration_s is not None:
+            return self._start() + spec.duration_s
+        if spec.end_after_s is not None and mo.jump != "none":
+            return max(j["events"]["landing_s"] for j in mo.jumps) + spec.end_after_s
+        return max(mo.end_s + spec.end_standing_s, max(mo.events.values()) + 0.3)
+
+    def _camera(self, margin: int) -> CameraPath:
+        spec = self.spec
+        mo = self.motion
+        ppm = self.ppm
+        start = self._start()
+        return CameraPath(
+            spec.camera_motion,
+            (spec.width, spec.height),
+            spec.seed,
+            spec.camera_shift_frac,
+            spec.camera_rot_deg,
+            spec.camera_zoom_frac,
+            spec.follow_k,
+            hip_up_px=lambda t: mo.hip(t)[0] * ppm,
+            t0=start - 1.0,
+            t1=self.clip_end_motion() + 1.0,
+        )
+
+    def _make_partner(self, source: str) -> None:
+        """The other person of a two-people clip, standing still, in a premultiplied layer."""
+        _, sp, meta = _load(source)
+        pin, so = self.pin, self._so
+        cx, cy = self._crop
+        mg = self.margin
+        floor0 = (meta["y0"] + meta["foot_row"] + 1.0) * so - cy - 0.5 + mg  # canvas row
+        dist = pin.distance_m * (pin.floor_row - pin.horizon_row) / (floor0 - pin.horizon_row)
+        dx, dz = self.spec.partner_offset_m
+        s = dist / (dist - dz)
+        k = so * s
+        sw, sh = max(1, round(sp.shape[1] * k)), max(1, round(sp.shape[0] * k))
+        rgba = sp.astype(np.float32) / 255.0
+        rgba[..., :3] *= rgba[..., 3:]
+        rgba = cv2.resize(rgba, (sw, sh), interpolation=cv2.INTER_AREA)
+        ppm_p = self.ppm * pin.distance_m / dist
+        x0 = pin.centre_x + s * (meta["x0"] * so - cx + mg - pin.centre_x) + dx * ppm_p * s
+        y0 = pin.horizon_row + s * (meta["y0"] * so - cy + mg - pin.horizon_row)
+        h, w = self.bg.shape[:2]
+        layer = np.zeros((h, w, 4), np.float32)
+        m = np.float32([[1, 0, x0], [0, 1, y0]])
+        layer = cv2.warpAffine(
+            rgba, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+        )
+        self.partner = layer
+        self.partner_floor = pin.horizon_row + s * (floor0 - pin.horizon_row)
+        self.bg_partner = self.bg_box * (1 - layer[..., 3:]) + layer[..., :3] * 255.0
+
+    # ---- general path ---------------------------------------------------------------------
+    def body(self, tm: float) -> dict:
+        """Jumper geometry at motion time tm (canvas px) for the general path."""
+        mo = self.motion
+        z, _vz, c, _vc, xb, e, _ve = mo.full(tm)
+        sx, sz = mo.stance(tm)
+        (lift_l, dep_l), (lift_r, dep_r) = mo.feet(tm)
+        pin, ppm, cols = self.pin, self.ppm, self.cols
+        s = pin.scale(sz)
+        base = pin.floor_row_at(sz)
+        d_l = (pin.floor_row_at(sz + dep_l) - base) / s if dep_l else 0.0
+        d_r = (pin.floor_row_at(sz + dep_r) - base) / s if dep_r else 0.0
+        w = cols.w_left
+        lift = w * lift_l + (1 - w) * lift_r
+        dd = w * d_l + (1 - w) * d_r
+        a_p = (z + lift) * ppm - dd
+        t_p = (z + lift - e) * ppm - dd
+        return {
+            "s": s,
+            "left": self.left_x + (xb + sx) * ppm,
+            "hp": (z + c) * ppm,
+            "ap": a_p,
+            "tp": t_p,
+            "floor": base,
+            "sz": sz,
+            "hip_m": z + c,
+            "toe_m": (z - e + lift_l, z - e + lift_r),
+        }
+
+    def to_canvas(self, b: dict, x_l, y_l):
+        """Standing-sprite local coords -> canvas coords, for body geometry b."""
+        pin, s = self.pin, b["s"]
+        return (
+            pin.centre_x + s * (b["left"] + x_l - pin.centre_x),
+            pin.horizon_row + s * (self.top_y + y_l - pin.horizon_row),
+        )
+
+    def foot_rows(self, b: dict) -> tuple[float, float]:
+        """Canvas row of the lowest opaque pixel of the left and the right foot."""
+        cols, out = self.cols, []
+        for side in (1.0, 0.0):
+            sel = cols.has_foot & (np.abs(cols.w_left - side) < 0.5)
+            if not sel.any():
+                sel = cols.has_foot
+            r = float(np.max(cols.sole[sel] - b["tp"][sel]))
+            out.append(self.to_canvas(b, 0.0, r)[1])
+        return out[0], out[1]
+
+    def jumper_layer(self, b: dict):
+        """Warped premultiplied jumper (ROI) and its canvas top-left (r0, c0), or None."""
+        sp, cols = self.sprite, self.cols
+        sh, sw = sp.rgba.shape[:2]
+        h, w = self.bg.shape[:2]
+        pin, s = self.pin, b["s"]
+        top_l = -b["hp"] - 2.0
+        bot_l = sh + float(np.max(-b["tp"])) + 2.0
+        xa, ya = self.to_canvas(b, -2.0, top_l)
+        xb, yb = self.to_canvas(b, sw + 2.0, bot_l)
+        r0, r1 = max(0, math.floor(ya)), min(h, math.ceil(yb) + 1)
+        c0, c1 = max(0, math.floor(xa)), min(w, math.ceil(xb) + 1)
+        if r1 <= r0 or c1 <= c0:
+            return None
+        yl = pin.horizon_row + (np.arange(r0, r1, dtype=np.float64) - pin.horizon_row) / s
+        yl = yl - self.top_y
+        xl = pin.centre_x + (np.arange(c0, c1, dtype=np.float64) - pin.centre_x) / s - b["left"]
+        ci = np.clip(np.rint(xl).astype(int), 0, sw - 1)
+        hp_row = sp.hip
+        a = cols.ankle[ci][None, :]
+        so_ = cols.sole[ci][None, :]
+        d_hip = hp_row - b["hp"]
+        d_ank = a - b["ap"][ci][None, :]
+        d_sole = so_ - b["tp"][ci][None, :]
+        yy = yl[:, None]
+        legs = hp_row + (yy - d_hip) * (a - hp_row) / (d_ank - d_hip)
+        foot = a + (yy - d_ank) * (so_ - a) / (d_sole - d_ank)
+        src = np.where(
+            yy < d_hip,
+            yy + b["hp"],
+            np.where(yy < d_ank, legs, np.where(yy < d_sole, foot, yy + b["tp"][ci][None, :])),
+        )
+        mx = np.broadcast_to(xl[None, :], src.shape).astype(np.float32)
+        warped = cv2.remap(
+            sp.rgba,
+            mx,
+            src.astype(np.float32),
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
+        return warped, r0, c0
+
+    def frame2(self, tm: float) -> tuple[np.ndarray, dict]:
+        """Canvas RGB float32 frame at motion time tm (general path) and its body geometry."""
+        b = self.body(tm)
+        partner_front = self.partner is not None and self.partner_floor > b["floor"]
+        if self.partner is not None and not partner_front:
+            img = self.bg_partner.copy()
+        else:
+            img = self.bg_box.copy()
+        lay = self.jumper_layer(b)
+        if lay is not None:
+            warped, r0, c0 = lay
+            roi = img[r0 : r0 + warped.shape[0], c0 : c0 + warped.shape[1]]
+            roi *= 1 - warped[..., 3:]
+            roi += warped[..., :3] * 255.0
+        if partner_front:
+            img *= 1 - self.partner[..., 3:]
+            img += self.partner[..., :3] * 255.0
+        b["partner_in_front"] = partner_front
+        return img, b
+
+    def output(self, img: np.ndarray, tm: float) -> tuple[np.ndarray, np.ndarray | None]:
+        """Canvas -> output frame through the camera; returns (frame, world->output affine)."""
+        m, spec = self.margin, self.spec
+        if self.camera is None or self.camera.mode == "none":
+            return img[m : m + spec.height, m : m + spec.width], None
+        a = self.camera.affine(tm)
+        mc = a.copy()
+        mc[:, 2] = a[:, 2] - a[:, :2] @ np.array([m, m], dtype=np.float64)
+        out = cv2.warpAffine(
+            img,
+            mc,
+            (spec.width, spec.height),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REFLECT_101,
+        )
+        return out, a
 
     def _draw_bystander(self, img: np.ndarray, source: str) -> None:
         """Alpha-blend a second person, standing still, beside the jumper (slightly behind)."""
@@ -314,6 +717,30 @@ def _encode(frames, path: Path, fps: float, crf: int, preset: str, size: tuple[i
             cont.mux(pkt)
 
 
+def _encode_pts(
+    frames, path: Path, fps: float, crf: int, preset: str, size: tuple[int, int], pts, tb
+) -> None:
+    """Encode frames with the given integer pts in time base tb (negative pts: frames hidden
+    by the MP4 edit list the muxer then writes)."""
+    rate = Fraction(fps).limit_denominator(1001)
+    opts = {"video_track_timescale": str(tb.denominator)}
+    with av.open(str(path), "w", format="mp4", options=opts) as cont:
+        st = cont.add_stream("libx264", rate=rate, options={"crf": str(crf), "preset": preset})
+        st.width, st.height = size
+        st.pix_fmt = "yuv420p"
+        st.time_base = tb
+        st.codec_context.time_base = tb  # else x264 gets 1/fps and rounds jittered pts to it
+        st.codec_context.thread_count = 1  # single-threaded x264: byte-identical output
+        for p_, rgb in zip(pts, frames):
+            fr = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+            fr.pts = int(p_)
+            fr.time_base = tb
+            for pkt in st.encode(fr):
+                cont.mux(pkt)
+        for pkt in st.encode():
+            cont.mux(pkt)
+
+
 def _round(v):
     if isinstance(v, float):
         return round(v, 9)
@@ -332,6 +759,8 @@ def render(spec: Spec, out_path: str | Path) -> dict:
         raise ValueError("rotation must be one of 0, 90, -90, 180")
     if spec.width % 2 or spec.height % 2:
         raise ValueError("width and height must be even")
+    if not spec.is_legacy():
+        return _render_general(spec, out_path)
     scene = Scene(spec)
     mo = scene.motion
     fps = spec.fps
@@ -388,6 +817,197 @@ def render(spec: Spec, out_path: str | Path) -> dict:
             "foot_z_m": foot_z,
             "hip_z_m": hip_z,
         },
+        "spec": dataclasses.asdict(spec),
+    }
+    truth.update(_v2_legacy(truth, spec, n))
+    truth = _round(truth)
+    truth_path = out_path.with_name(out_path.stem + ".truth.json")
+    truth_path.write_text(json.dumps(truth, indent=1) + "\n")
+    return truth
+
+
+def _basic_mechanisms(spec: Spec) -> list[str]:
+    out = []
+    if spec.bystander and SOURCES[spec.source][1] is None:
+        out.append("bystander")
+    if spec.rotation:
+        out.append("rotation")
+    if spec.noise > 0:
+        out.append("pixel_noise")
+    if float(spec.fps) != round(spec.fps):
+        out.append("fractional_fps")
+    return out
+
+
+def _v2_legacy(truth: dict, spec: Spec, n: int) -> dict:
+    """Version-2 keys for a legacy render (one jump, video time = motion time)."""
+    jumps = []
+    if truth["jump_type"] != "none":
+        jumps = [
+            {
+                "index": 1,
+                "jump_type": truth["jump_type"],
+                "events": truth["events"],
+                "metrics": truth["metrics"],
+            }
+        ]
+    truth["per_frame"]["t_s"] = [k / spec.fps for k in range(n)]
+    return {"truth_version": 2, "jumps": jumps, "mechanisms": _basic_mechanisms(spec)}
+
+
+def _render_general(spec: Spec, out_path: Path) -> dict:
+    scene = Scene(spec)
+    mo = scene.motion
+    fps = spec.fps
+    start = scene.start_s
+    m = scene.margin
+    if spec.duration_s is not None:
+        n = round(spec.duration_s * fps)
+    else:
+        n = math.ceil((scene.clip_end_motion() - start) * fps - 1e-9)
+    nh = int(spec.hidden_leading_frames)
+    times = frame_times(n, fps, spec.timestamp_jitter_ms, spec.seed, TIMEBASE_JITTER)
+    hidden = np.array([(k - nh) / fps for k in range(nh)])
+    if spec.timestamp_jitter_ms > 0:
+        tb = Fraction(1, TIMEBASE_JITTER)
+        hidden = np.round(hidden * TIMEBASE_JITTER) / TIMEBASE_JITTER
+        pts = [round(t * TIMEBASE_JITTER) for t in (*hidden, *times)]
+    else:
+        rate = Fraction(fps).limit_denominator(1001)
+        tb = 1 / rate
+        pts = list(range(-nh, n))
+    all_t = [*hidden, *times]
+    rng = np.random.default_rng(spec.seed)
+    pf: dict[str, list] = {
+        "t_s": [],
+        "foot_row_px": [],
+        "foot_rows_px": [],
+        "foot_z_m": [],
+        "hip_z_m": [],
+        "scale": [],
+        "partner_in_front": [],
+    }
+    affines: list[list[float]] = []
+
+    def gen():
+        for k, tv in enumerate(all_t):
+            tm = float(tv) + start
+            img, b = scene.frame2(tm)
+            out, a = scene.output(img, tm)
+            if k >= nh:
+                fl, fr = scene.foot_rows(b)
+                pf["t_s"].append(float(tv))
+                pf["foot_rows_px"].append([fl - m, fr - m])
+                pf["foot_row_px"].append(max(fl, fr) - m)
+                pf["foot_z_m"].append(min(b["toe_m"]))
+                pf["hip_z_m"].append(b["hip_m"])
+                pf["scale"].append(b["s"])
+                pf["partner_in_front"].append(bool(b["partner_in_front"]))
+                if a is not None:
+                    affines.append([float(v) for v in a.reshape(-1)])
+            if spec.noise > 0:
+                out = out + rng.standard_normal(out.shape, dtype=np.float32) * np.float32(
+                    spec.noise
+                )
+            out = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+            yield _rotate_for_storage(out, spec.rotation)
+
+    stored = (spec.height, spec.width) if spec.rotation in (90, -90) else (spec.width, spec.height)
+    _encode_pts(gen(), out_path, fps, spec.crf, spec.preset, stored, pts, tb)
+    if spec.rotation:
+        _patch_tkhd(out_path, spec.rotation)
+    if scene.partner is None:
+        del pf["partner_in_front"]
+    if affines:
+        pf["camera_affine"] = affines
+
+    t_last = float(times[-1])
+    jumps = jumps_in_view(mo, start, start + t_last)
+    first = jumps[0] if jumps else {"jump_type": mo.jump, "events": {}, "metrics": {}}
+    if mo.jump == "none":
+        jumps = []
+    mech = list(mo.mechanisms) + _basic_mechanisms(spec)
+    cols = scene.cols
+    soles = [
+        float(np.max(cols.sole[cols.has_foot & (np.abs(cols.w_left - side) < 0.5)]))
+        for side in (1.0, 0.0)
+    ]
+    if abs(soles[0] - soles[1]) > 5:
+        mech.append("far_foot")
+    for on, name in (
+        (scene.partner is not None, "partner"),
+        (spec.camera_motion != "none", f"camera_{spec.camera_motion}"),
+        (start > 0, "trimmed_start"),
+        (spec.end_after_s is not None, "trimmed_end"),
+        (nh > 0, "edit_list"),
+        (spec.timestamp_jitter_ms > 0, "timestamp_jitter"),
+    ):
+        if on:
+            mech.append(name)
+    pin = scene.pin
+    geometry = {
+        "ground_foot_row_px": scene.top_y + max(soles) - m,
+        "ground_foot_rows_px": [scene.top_y + v - m for v in soles],
+        "standing_hip_row_px": scene.top_y + scene.sprite.hip - m,
+        "standing_ankle_row_px": scene.top_y + scene.sprite.ankle - m,
+        "standing_head_row_px": scene.top_y + scene.sprite.head - m,
+        "box_rect_px": (
+            [
+                scene.box_rect[0] - m,
+                scene.box_rect[1] - m,
+                scene.box_rect[2] - m,
+                scene.box_rect[3] - m,
+            ]
+            if scene.box_rect
+            else None
+        ),  # fmt: skip
+        "pinhole": {
+            "camera_height_m": pin.height_m,
+            "camera_distance_m": pin.distance_m,
+            "horizon_row_px": pin.horizon_row - m,
+            "floor_row_px": pin.floor_row - m,
+            "centre_x_px": pin.centre_x - m,
+        },
+        "margin_px": m,
+        "note": "static-scene (world) image pixel indices, row 0 = top; output pixels = "
+        "per_frame.camera_affine applied to them when the camera moves; foot row = lowest "
+        "sprite row with alpha >= 0.5; foot_rows_px = (left, right) foot",
+    }
+    if scene.partner is not None:
+        geometry["partner"] = {
+            "source": SOURCES[spec.source][1],
+            "floor_row_px": scene.partner_floor - m,
+        }
+    truth = {
+        "truth_version": 2,
+        "jump_type": first["jump_type"],
+        "fps": fps,
+        "frames": n,
+        "duration_s": n / fps,
+        "width": spec.width,
+        "height": spec.height,
+        "rotation": spec.rotation,
+        "stature_m": spec.stature_m,
+        "pixels_per_m": scene.ppm,
+        "gravity_m_s2": G,
+        "start_s": start,
+        "hidden_leading_frames": nh,
+        "events": first["events"],
+        "metrics": first["metrics"],
+        "jumps": jumps,
+        "mechanisms": mech,
+        "steps": [
+            {
+                "start_s": st.t - start,
+                "end_s": st.t + st.dur_s - start,
+                "foot": st.foot,
+                "length_m": st.length_m,
+                "lift_m": st.lift_m,
+            }
+            for st in mo.steps
+        ],  # fmt: skip
+        "geometry": geometry,
+        "per_frame": pf,
         "spec": dataclasses.asdict(spec),
     }
     truth = _round(truth)

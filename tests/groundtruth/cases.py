@@ -1,0 +1,211 @@
+"""Named ground-truth cases for the accuracy report: Spec kwargs plus mechanism tags.
+
+Every scene (front, back, both people of both two-people clips, the oblique far-foot view)
+and every mechanism appears alone and combined, at 25-240 fps. The tags say what a case
+exercises; the truth file's "mechanisms" list adds what the renderer saw in effect.
+"""
+
+from __future__ import annotations
+
+SMALL = {"width": 360, "height": 640}  # high frame rates: smaller frames keep kmo fast
+TINY = {"width": 270, "height": 480}
+
+REBOUNDS3 = [
+    {"jump": "rebound", "flight_time": 0.45, "contact_s": 0.2},
+    {"jump": "rebound", "flight_time": 0.4, "contact_s": 0.25},
+    {"jump": "rebound", "flight_time": 0.5, "contact_s": 0.18},
+]
+STEPS = [
+    {"t": 0.3, "foot": "left", "length_m": 0.12},
+    {"t": 0.8, "foot": "right", "length_m": 0.12},
+]
+
+CASES: dict[str, tuple[dict, list[str]]] = {
+    # ---- baselines (the old generator's kind of clip) ----
+    "cmj_front_60": ({"jump": "cmj", "source": "front"}, ["baseline"]),
+    "cmj_back_30": (
+        {"jump": "cmj", "source": "back", "fps": 30.0, "flight_time": 0.45},
+        ["baseline"],
+    ),
+    "dj_back_60": ({"jump": "dj", "source": "back"}, ["baseline"]),
+    "sj_front_240": ({"jump": "sj", "source": "front", "fps": 240.0, **TINY}, ["baseline"]),
+    "none_front_30": ({"jump": "none", "source": "front", "fps": 30.0}, ["baseline", "no_jump"]),
+    # ---- heel rise, toe-first landing, leg tuck ----
+    "cmj_heel_front_60": ({"jump": "cmj", "source": "front", "heel_rise_s": 0.08}, []),
+    "cmj_heel_tuck_back_120": (
+        {"jump": "cmj", "source": "back", "fps": 120.0, "heel_rise_s": 0.06, "tuck_m": 0.05,
+         **SMALL},
+        [],
+    ),
+    "sj_heel_obl_man_50": (
+        {"jump": "sj", "source": "two_oblique_man", "fps": 50.0, "heel_rise_s": 0.1,
+         "flight_time": 0.45},
+        [],
+    ),
+    "dj_heel_back_60": ({"jump": "dj", "source": "back", "heel_rise_s": 0.07}, []),
+    "cmj_tuck_front_30": (
+        {"jump": "cmj", "source": "front", "fps": 30.0, "tuck_m": 0.07, "flight_time": 0.55},
+        [],
+    ),
+    # ---- landing displaced in depth and sideways ----
+    "cmj_shift_front_60": ({"jump": "cmj", "source": "front", "landing_shift_m": (0.03, 0.12)}, []),
+    "cmj_shift_away_back_30": (
+        {"jump": "cmj", "source": "back", "fps": 30.0, "landing_shift_m": (-0.05, -0.1)},
+        [],
+    ),
+    "cmj_shift_obl_man_60": (
+        {"jump": "cmj", "source": "two_oblique_man", "landing_shift_m": (0.05, 0.15),
+         "camera_height_m": 1.6, "camera_distance_m": 3.5},
+        [],
+    ),
+    # ---- standing drift, steps ----
+    "cmj_drift_front_60": (
+        {"jump": "cmj", "source": "front", "drift_m": (0.03, 0.12), "standing_s": 2.0,
+         "end_standing_s": 1.2},
+        [],
+    ),
+    "none_steps_drift_tf_man_30": (
+        {"jump": "none", "source": "two_front_man", "fps": 30.0, "steps": STEPS,
+         "drift_m": (0.02, 0.12), "standing_s": 1.5},
+        ["no_jump"],
+    ),
+    "cmj_steps_back_60": (
+        {"jump": "cmj", "source": "back", "steps": STEPS, "standing_s": 1.6},
+        [],
+    ),
+    # ---- hand-held camera ----
+    "cmj_handheld_front_60": ({"jump": "cmj", "source": "front", "camera_motion": "handheld"}, []),
+    "cmj_follow_back_60": ({"jump": "cmj", "source": "back", "camera_motion": "follow"}, []),
+    "dj_handheld_front_30": (
+        {"jump": "dj", "source": "front", "fps": 30.0, "camera_motion": "handheld", "seed": 3},
+        [],
+    ),
+    "sj_follow_obl_woman_120": (
+        {"jump": "sj", "source": "two_oblique_woman", "fps": 120.0, "camera_motion": "follow",
+         "follow_k": 0.6, **SMALL},
+        [],
+    ),
+    "none_handheld_back_30": (
+        {"jump": "none", "source": "back", "fps": 30.0, "camera_motion": "handheld", "seed": 5},
+        ["no_jump"],
+    ),
+    # ---- trimmed clips, edit lists ----
+    "cmj_trim_front_60": (
+        {"jump": "cmj", "source": "front", "start_before_takeoff_s": 0.4, "end_after_s": 0.25},
+        [],
+    ),
+    "cmj_trim_midcm_back_30": (
+        {"jump": "cmj", "source": "back", "fps": 30.0, "start_before_takeoff_s": 0.5,
+         "end_after_s": 0.4},
+        [],
+    ),
+    "dj_trim_front_60": (
+        {"jump": "dj", "source": "front", "start_before_takeoff_s": 0.45, "end_after_s": 0.3},
+        [],
+    ),
+    "cmj_editlist_front_60": ({"jump": "cmj", "source": "front", "hidden_leading_frames": 3}, []),
+    "cmj_editlist_jitter_back_30": (
+        {"jump": "cmj", "source": "back", "fps": 30.0, "hidden_leading_frames": 2,
+         "timestamp_jitter_ms": 3.0},
+        [],
+    ),
+    # ---- several jumps per clip ----
+    "cmj_x3_front_60": (
+        {"jump": "cmj", "source": "front", "more_jumps": [
+            {"jump": "cmj", "flight_time": 0.45, "gap_s": 0.8},
+            {"jump": "cmj", "flight_time": 0.55, "gap_s": 0.8}]},
+        [],
+    ),
+    "cmj_rebounds_back_60": ({"jump": "cmj", "source": "back", "more_jumps": REBOUNDS3}, []),
+    "dj_rebounds_front_120": (
+        {"jump": "dj", "source": "front", "fps": 120.0, "more_jumps": REBOUNDS3[:2], **SMALL},
+        [],
+    ),
+    "sj_then_cmj_back_50": (
+        {"jump": "sj", "source": "back", "fps": 50.0, "flight_time": 0.4,
+         "more_jumps": [{"jump": "cmj", "flight_time": 0.5, "gap_s": 0.8}]},
+        [],
+    ),
+    # ---- frame rates and timestamps ----
+    "cmj_front_25": ({"jump": "cmj", "source": "front", "fps": 25.0, "flight_time": 0.5}, []),
+    "cmj_back_2997": ({"jump": "cmj", "source": "back", "fps": 29.97}, []),
+    "cmj_front_289_jitter": (
+        {"jump": "cmj", "source": "front", "fps": 28.9, "timestamp_jitter_ms": 4.0},
+        [],
+    ),
+    "cmj_obl_woman_3003": (
+        {"jump": "cmj", "source": "two_oblique_woman", "fps": 30.03, "flight_time": 0.45},
+        [],
+    ),
+    "dj_back_5994_jitter": (
+        {"jump": "dj", "source": "back", "fps": 59.94, "timestamp_jitter_ms": 2.0},
+        [],
+    ),
+    "cmj_front_240": ({"jump": "cmj", "source": "front", "fps": 240.0, **SMALL}, []),
+    "dj_back_240": ({"jump": "dj", "source": "back", "fps": 240.0, **TINY}, []),
+    "cmj_back_120_jitter": (
+        {"jump": "cmj", "source": "back", "fps": 120.0, "timestamp_jitter_ms": 1.0, **SMALL},
+        [],
+    ),
+    # ---- two-people scenes, far foot, occlusion ----
+    "cmj_tf_man_60": ({"jump": "cmj", "source": "two_front_man"}, []),
+    "cmj_tf_woman_60": ({"jump": "cmj", "source": "two_front_woman", "flight_time": 0.45}, []),
+    "cmj_obl_man_60": ({"jump": "cmj", "source": "two_oblique_man"}, []),
+    "cmj_obl_woman_30": ({"jump": "cmj", "source": "two_oblique_woman", "fps": 30.0}, []),
+    "cmj_tf_man_occluded_60": (
+        {"jump": "cmj", "source": "two_front_man", "partner_offset_m": (0.45, 0.35)},
+        ["occlusion"],
+    ),
+    "dj_obl_man_60": ({"jump": "dj", "source": "two_oblique_man", "flight_time": 0.45}, []),
+    # ---- combined ----
+    "combo_handheld_shift_heel_front_60": (
+        {"jump": "cmj", "source": "front", "camera_motion": "handheld",
+         "landing_shift_m": (0.02, 0.1), "heel_rise_s": 0.08, "seed": 1},
+        ["combined"],
+    ),
+    "combo_follow_trim_rebounds_back_60": (
+        {"jump": "cmj", "source": "back", "camera_motion": "follow", "more_jumps": REBOUNDS3[:2],
+         "start_before_takeoff_s": 0.45, "end_after_s": 0.3},
+        ["combined"],
+    ),
+    "combo_obl_man_heel_shift_jitter_2997": (
+        {"jump": "cmj", "source": "two_oblique_man", "fps": 29.97, "heel_rise_s": 0.07,
+         "landing_shift_m": (0.04, 0.12), "timestamp_jitter_ms": 3.0, "tuck_m": 0.04},
+        ["combined"],
+    ),
+    "combo_dj_rebounds_heel_handheld_tf_woman_60": (
+        {"jump": "dj", "source": "two_front_woman", "heel_rise_s": 0.06,
+         "camera_motion": "handheld", "more_jumps": REBOUNDS3[:1], "seed": 2},
+        ["combined"],
+    ),
+    "combo_drift_steps_shift_editlist_obl_woman_60": (
+        {"jump": "cmj", "source": "two_oblique_woman", "drift_m": (0.02, 0.1), "steps": STEPS,
+         "standing_s": 1.6, "landing_shift_m": (0.0, 0.1), "hidden_leading_frames": 2},
+        ["combined"],
+    ),
+    "combo_x2_heel_follow_tf_man_50": (
+        {"jump": "cmj", "source": "two_front_man", "fps": 50.0, "heel_rise_s": 0.08,
+         "camera_motion": "follow", "more_jumps": [{"jump": "cmj", "flight_time": 0.4,
+                                                    "gap_s": 0.8}]},
+        ["combined"],
+    ),
+}  # fmt: skip
+
+
+def case_spec(name: str):
+    """The Spec of a named case."""
+    from .render import Spec
+
+    kw, _ = CASES[name]
+    return Spec(**kw)
+
+
+def case_tags(name: str, truth: dict | None = None) -> list[str]:
+    """Explicit tags plus the mechanisms the truth says were in effect."""
+    tags = list(CASES[name][1])
+    if truth is not None:
+        tags += [m for m in truth.get("mechanisms", []) if m not in tags]
+    kw = CASES[name][0]
+    fps = float(kw.get("fps", 60.0))
+    tags.append(f"fps_{'low' if fps < 50 else 'mid' if fps < 100 else 'high'}")
+    return tags
