@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kinemotion_cli.jumps import jump_at, phase_spans, timeline
+from kinemotion_cli.jumps import Jump, jump_at, phase_spans, timeline
 from kinemotion_cli.jumps.types import COMMON_METRICS
 from kinemotion_cli.landmarks import SKELETON
 from kinemotion_cli.outputs import atomic_path
@@ -53,6 +53,16 @@ def _fmt_metric(key: str, value: float, unit: str) -> str:
     return f"{value:.2f}" + (f" {unit}" if unit else "")
 
 
+def _metric_lines(j: Jump) -> list[str]:
+    """The overlay's metric lines of a jump: its declared metrics that have a short label."""
+    out = []
+    for spec in (*COMMON_METRICS, *j.type.metrics):
+        m = j.metrics.get(spec.key)
+        if spec.short and m is not None and m.ok:
+            out.append(f"{spec.short}: {_fmt_metric(spec.key, m.value, m.unit)}")
+    return out
+
+
 def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, color, thick: int):  # noqa: ANN001, ANN202
     import cv2
 
@@ -73,14 +83,7 @@ class Annotator:
         self.spans = phase_spans(a, 0.0, self.t_end + 1.0)
         ev_label, _ = labels()
         self.event_label = ev_label
-        self.metrics = {
-            j.index: [
-                f"{spec.short}: {_fmt_metric(spec.key, j.metrics[spec.key].value, j.metrics[spec.key].unit)}"
-                for spec in (*COMMON_METRICS, *j.type.metrics)
-                if spec.short and spec.key in j.metrics and j.metrics[spec.key].ok
-            ]
-            for j in a.jumps
-        }
+        self.metrics = {j.index: _metric_lines(j) for j in a.jumps}
         self.a = a
         self.several = len(a.jumps) > 1
 

@@ -247,12 +247,11 @@ def measure(
 def _explain(exc: KmoError, motion: CameraMotion) -> KmoError:
     """Add the camera's part to a 'no jump' when the camera moved in a way not removed."""
     if exc.code == ExitCode.NO_JUMP and motion.status in ("partly compensated", "not measurable"):
-        if motion.status == "not measurable" or motion.max_shift_px > 0:
-            return KmoError(
-                f"{exc.message} Camera motion: {motion.status} ({motion.reason}); use a "
-                "tripod or keep more still background in view.",
-                exc.code,
-            )
+        return KmoError(
+            f"{exc.message} Camera motion: {motion.status} ({motion.reason}); use a "
+            "tripod or keep more still background in view.",
+            exc.code,
+        )
     return exc
 
 

@@ -208,9 +208,11 @@ def _jump(
     if note:
         notes.append(note)
     rest = _last_rest(rest_mask, t, start, i_to)
-    drop = None if prev is not None else find_drop(body, fl, start, scale.pixels_per_m)
+    drop = find_drop(body, fl, start, scale.pixels_per_m)
     if drop is not None and rest is not None and t[rest[0]] > drop.contact:
         drop = None  # came to rest after the drop: a standing jump, not a drop jump
+    if drop is not None and prev is not None and drop.leave <= prev.landing:
+        drop = None  # the "fall" is the previous jump's: a rebound
     contact, contact_sd = None, None
     if drop is not None:
         kind = drop_jump.TYPE

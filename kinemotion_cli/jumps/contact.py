@@ -309,8 +309,8 @@ def contact_event(
     box); ``before=False``: it reaches its level after ``i_ref`` (landing, first contact).
     ``away=+1``: off the level the point is higher (the floor); ``-1``: lower (a box top).
     ``accel`` (px/s^2, away from the level) fixes the path's curvature after leaving, for a
-    free fall. Frames beyond ``bound`` are not looked at. Returns ``(GROUND, None)`` when the point is
-    still on its level at ``i_ref`` (it never left), ``(AIR, contact)``, or
+    free fall. Frames beyond ``bound`` are not looked at. Returns ``(GROUND, None)`` when the
+    point is still on its level at ``i_ref`` (it never left), ``(AIR, contact)``, or
     ``(UNKNOWN, None)`` when the data do not tell.
     """
     y = body.y[:, k]

@@ -10,7 +10,7 @@ from kinemotion_cli.jumps.types import EventSpec, JumpContext, JumpType, MetricS
 
 def measure(ctx: JumpContext) -> tuple[dict[str, Measure], dict[str, Measure]]:
     """Squat-jump events and metrics (``ctx.rest`` is the held squat)."""
-    t, h, v = ctx.body.t, ctx.hip_h, ctx.hip_v
+    t, v = ctx.body.t, ctx.hip_v
     half = 0.5 / ctx.body.fps
     fl = ctx.flight
     i_to = index_at(t, fl.takeoff)
