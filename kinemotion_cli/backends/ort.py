@@ -268,7 +268,8 @@ def check_sessions(sessions: list, device: str, quiet: bool = False) -> tuple[st
         cause = fallback_cause(device, available_providers())
         msg = f"{device} was requested but inference runs on the CPU: {cause}"
         warnings.append(msg)
-        sys.stderr.write(f"kmo: warning: {msg}\n")
+        if not quiet:
+            sys.stderr.write(f"kmo: warning: {msg}\n")
     return device_used, warnings
 
 
