@@ -160,13 +160,21 @@ def preload_cuda() -> None:
             ort.preload_dlls()
 
 
+#: Distributions that provide the ``onnxruntime`` module (they overwrite each other's files).
+ONNXRUNTIME_DISTS = (
+    "onnxruntime",
+    "onnxruntime-gpu",
+    "onnxruntime-silicon",
+    "onnxruntime-directml",
+)
+
+
 def installed_onnxruntimes() -> list[str]:
     """Installed distributions that provide the ``onnxruntime`` module."""
     from importlib import metadata
 
-    names = ("onnxruntime", "onnxruntime-gpu", "onnxruntime-silicon", "onnxruntime-directml")
     found = []
-    for name in names:
+    for name in ONNXRUNTIME_DISTS:
         with contextlib.suppress(metadata.PackageNotFoundError):
             metadata.version(name)
             found.append(name)
