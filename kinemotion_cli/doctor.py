@@ -409,10 +409,11 @@ def model_dirs(model_dir: str | None) -> list[dict]:
     from kinemotion_cli.models.rtmlib_models import rtmlib_cache_dir
 
     dirs = []
-    if model_dir:
+    env = os.environ.get(MODEL_DIR_ENV)
+    if model_dir and model_dir != env:
         dirs.append(("--model-dir", Path(model_dir)))
-    elif os.environ.get(MODEL_DIR_ENV):
-        dirs.append((f"${MODEL_DIR_ENV}", Path(os.environ[MODEL_DIR_ENV])))
+    elif model_dir or env:  # the CLI passes $KMO_MODEL_DIR as its --model-dir
+        dirs.append((f"${MODEL_DIR_ENV}", Path(model_dir or env)))
     dirs += [
         ("package", PACKAGE_DIR),
         ("kmo cache", cache_dir()),
@@ -478,16 +479,27 @@ def model_files(dirs: list[dict]) -> tuple[list[dict], list[dict]]:
                         f'rm "{f}"  (kmo downloads a good copy, or put one in --model-dir)',
                     )
                 )
-            elif check.kind == "stand-in" and use and d["source"] != "package":
-                problems.append(
-                    _problem(
-                        "models",
-                        f"{f} is a stand-in model (test only) under a real model's name: "
-                        f"{use} would use it and measure nothing real",
-                        f'rm "{f}"  (or stop pointing {d["source"]} at {d["dir"]}) for real '
-                        "measurements",
-                    )
+        standin = [
+            m
+            for m in files
+            if m["source"] == d["source"] and m["kind"] == "stand-in" and m["used_as"]
+        ]
+        if standin and d["source"] != "package":
+            uses = sorted({m["used_as"].split(" (")[0] for m in standin})
+            problem = _problem(
+                "models",
+                f"{len(standin)} stand-in model(s) (test only) under real model names in "
+                f"{d['dir']} ({d['source']}): {'; '.join(uses)} would use them and measure "
+                "nothing real",
+                f"delete those files from {d['dir']}"
+                + (
+                    f" (or stop pointing {d['source']} at it)"
+                    if d["source"].startswith(("--", "$"))
+                    else ""
                 )
+                + " for real measurements",
+            )
+            problems.append({**problem, "files": [m["path"] for m in standin]})
     return files, problems
 
 
