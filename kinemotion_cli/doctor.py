@@ -718,9 +718,11 @@ def collect(model_dir: str | None = None) -> dict:
 def _ver(v: dict) -> str:
     from rich.markup import escape
 
-    if v.get("import_error"):
-        return f"[red]import fails[/] ({escape(v['import_error'][:60])})"
     pk = v.get("packages") or {}
+    if v.get("import_error"):
+        if not pk:
+            return "not installed"
+        return f"[red]import fails[/] ({escape(v['import_error'][:60])})"
     text = v.get("version") or next(iter(pk.values()), None) or "not installed"
     if len(pk) > 1 or (pk and next(iter(pk)) not in ("mediapipe", "rtmlib", "av", "numpy", "onnx")):
         text += " (" + ", ".join(pk) + ")"
@@ -752,7 +754,7 @@ def render(doc: dict) -> object:
                 ("OpenCV", "opencv"),
                 ("PyAV", "pyav"),
                 ("numpy", "numpy"),
-                ("onnx", "onnx"),
+                ("onnx (optional, writes stand-ins)", "onnx"),
             )
         )
         + (
