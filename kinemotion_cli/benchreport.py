@@ -281,7 +281,11 @@ def _cell_main(arg: str) -> int:
 # --------------------------------------------------------------------------- sweep
 
 
-def standin_model_dir(folder: Path, modes: Sequence[str]) -> tuple[str | None, str | None]:
+def standin_model_dir(
+    folder: Path,
+    modes: Sequence[str],
+    log=None,  # noqa: ANN001 - callable(str) | None
+) -> tuple[str | None, str | None]:
     """Stand-in rtmlib models of the real models' compute for ``modes``, written into
     ``folder``: (dir, None), or (None, why not) when ``onnx`` is missing."""
     from kinemotion_cli.testing import standins
@@ -289,6 +293,8 @@ def standin_model_dir(folder: Path, modes: Sequence[str]) -> tuple[str | None, s
     missing = standins.onnx_missing()
     if missing:
         return None, f"no --model-dir, and {missing}"
+    if log:
+        log(f"bench: writing stand-in models (test only) for {', '.join(modes)} ...")
     for mode in modes:
         standins.write_model_dir(folder, None, mode, realistic=True)
     return str(folder), None
@@ -337,9 +343,7 @@ def run_sweep(sweep: Sweep, log=None) -> dict:  # noqa: ANN001 - callable(str) |
         cells = plan(sweep, videos)
         modes = sorted({c.variant or "balanced" for c in cells if c.backend in RTM_BACKENDS})
         if modes and not sweep.model_dir:
-            if log:
-                log("bench: writing stand-in rtmpose/rtmo models (test only) ...")
-            standin_dir, standin_why = standin_model_dir(Path(tmp) / "models", modes)
+            standin_dir, standin_why = standin_model_dir(Path(tmp) / "models", modes, log)
         decode = {k: decode_fps(videos[k])[0] for k in sweep.lengths}
         results = []
         for cell in cells:
