@@ -112,7 +112,9 @@ def _require_onnx() -> None:
         from onnx import helper as helper_mod
         from onnx import numpy_helper as numpy_helper_mod
     except ImportError as exc:
-        raise StandinError(f"{ONNX_MISSING}: {exc}") from None
+        if getattr(exc, "name", None) == "onnx":  # simply not installed
+            raise StandinError(ONNX_MISSING) from None
+        raise StandinError(f"{ONNX_MISSING} ({exc})") from None
     onnx, helper, numpy_helper, TensorProto = (
         onnx_mod,
         helper_mod,
