@@ -25,6 +25,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -571,8 +572,6 @@ def write_clip(path: Path) -> str:
     for codec in ("libx264", "mpeg4"):
         try:
             with av.open(str(path), "w", format="mp4", options=opts) as out:
-                from fractions import Fraction
-
                 st = out.add_stream(codec, rate=30)
                 st.width, st.height = CLIP_STORED
                 st.pix_fmt = "yuv420p"
