@@ -34,7 +34,7 @@ format: setup
 bench: setup  ## speed and memory figures, measured side by side in one run
 	$(BIN)/python -m kinemotion_cli.bench
 
-fake-models: setup  ## stand-in RTMPose/RTMO models for the sample videos, in build/fake-models
+fake-models: setup  ## stand-in RTMPose/RTMO models (test only, marked kmo_standin) tracking the sample videos, in build/fake-models
 	$(BIN)/python -m tests.onnx_fakes --out build/fake-models
 
 samples: setup  ## regenerate the committed sample videos from tests/assets

@@ -6,9 +6,13 @@ a fresh Python process, so its peak memory (VmHWM) is its own: load the model, w
 frame, then decode + infer the whole video; seconds cover decoding and inference (model load
 reported apart). A cell that cannot run is a row saying why.
 
-rtmpose/rtmo without ``--model-dir`` use the fake ONNX models of ``tests/onnx_fakes.py``
-(realistic compute, meaningless weights) when run from a source checkout; otherwise those
-rows are skipped with the reason.
+Everything it needs ships with kmo: the default source video is a 90-frame clip inside the
+package (``kinemotion_cli/data``). rtmpose/rtmo without ``--model-dir`` run on stand-in ONNX
+models written at run time by ``kinemotion_cli.testing.standins`` (the real models'
+compute, meaningless weights) when ``onnx`` is importable; otherwise those rows are skipped
+with the reason. Every row says what its model is (``model_kind``: real, stand-in or
+unknown), read from the model files themselves, so stand-ins given with ``--model-dir`` or
+found in a cache are labelled "stand-in model (test only)" too.
 """
 
 from __future__ import annotations
@@ -28,10 +32,12 @@ from pathlib import Path
 
 from kinemotion_cli import __version__
 from kinemotion_cli.bench import ROOT, decode_fps, loop_video
+from kinemotion_cli.data import BENCH_CLIP
 from kinemotion_cli.errors import KmoError
+from kinemotion_cli.models import STANDIN_LABEL
 
-SCHEMA = "kmo.bench/1"
-DEFAULT_VIDEO = ROOT / "sample_videos" / "cmj_60fps.mp4"
+SCHEMA = "kmo.bench/2"
+DEFAULT_VIDEO = BENCH_CLIP
 CELL_TIMEOUT_S = 600
 BATCHABLE = ("rtmpose",)  # backends with infer_batch
 RTM_BACKENDS = ("rtmpose", "rtmo")
@@ -196,6 +202,7 @@ class Cell:
     status: str = "ok"
     reason: str | None = None
     model: str | None = None
+    model_kind: str | None = None  # real | stand-in | unknown (None: did not run)
     device_used: str | None = None
     load_s: float | None = None
     seconds: float | None = None
@@ -231,6 +238,7 @@ def run_cell_here(cell: Cell) -> Cell:
     if m.run.status != "ok":
         raise KmoError(m.run.error or "unavailable")
     cell.model = m.run.info.get("model")
+    cell.model_kind = m.run.info.get("model_kind")
     cell.device_used = m.run.info.get("device_used")
     cell.load_s = m.run.load_s
     cell.warnings = list(m.run.info.get("warnings", []))
@@ -273,25 +281,22 @@ def _cell_main(arg: str) -> int:
 # --------------------------------------------------------------------------- sweep
 
 
-def fake_model_dir(video: str, folder: Path, modes: Sequence[str]) -> tuple[str | None, str | None]:
-    """Fake rtmlib models of the real models' compute for ``modes``, tracking the person of a
-    sample ``video``: (dir, None) or (None, why not)."""
-    truth = Path(video).with_suffix(".truth.json")
-    if not (ROOT / "tests" / "onnx_fakes.py").exists():
-        return None, "no --model-dir and no source checkout with tests/onnx_fakes.py"
-    if not truth.exists():
-        return None, f"no --model-dir, and fake models need a sample video with {truth.name}"
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    try:
-        from tests.groundtruth import Spec
-        from tests.onnx_fakes import scene_background, write_model_dir
-    except ImportError as exc:
-        return None, f"no --model-dir, and the fake models cannot be built ({exc})"
-    spec = Spec(**json.loads(truth.read_text())["spec"])
-    bg = scene_background(spec)
+def standin_model_dir(
+    folder: Path,
+    modes: Sequence[str],
+    log=None,  # noqa: ANN001 - callable(str) | None
+) -> tuple[str | None, str | None]:
+    """Stand-in rtmlib models of the real models' compute for ``modes``, written into
+    ``folder``: (dir, None), or (None, why not) when ``onnx`` is missing."""
+    from kinemotion_cli.testing import standins
+
+    missing = standins.onnx_missing()
+    if missing:
+        return None, f"no --model-dir, and {missing}"
+    if log:
+        log(f"bench: writing stand-in models (test only) for {', '.join(modes)} ...")
     for mode in modes:
-        write_model_dir(folder, bg, mode, realistic=True)
+        standins.write_model_dir(folder, None, mode, realistic=True)
     return str(folder), None
 
 
@@ -334,20 +339,20 @@ def run_sweep(sweep: Sweep, log=None) -> dict:  # noqa: ANN001 - callable(str) |
         if "long" in sweep.lengths:
             loop_video(short, long, sweep.long_loops)
         videos = {"short": short, "long": long}
-        fake_dir, fake_why = None, None
+        standin_dir, standin_why = None, None
         cells = plan(sweep, videos)
         modes = sorted({c.variant or "balanced" for c in cells if c.backend in RTM_BACKENDS})
         if modes and not sweep.model_dir:
-            fake_dir, fake_why = fake_model_dir(sweep.video, Path(tmp) / "models", modes)
+            standin_dir, standin_why = standin_model_dir(Path(tmp) / "models", modes, log)
         decode = {k: decode_fps(videos[k])[0] for k in sweep.lengths}
         results = []
         for cell in cells:
             if cell.backend in RTM_BACKENDS and not sweep.model_dir:
-                if fake_dir is None:
-                    cell.status, cell.reason = "skipped", fake_why
+                if standin_dir is None:
+                    cell.status, cell.reason = "skipped", standin_why
                     results.append(cell)
                     continue
-                cell.model_dir = fake_dir
+                cell.model_dir = standin_dir
             if log:
                 log(f"bench: {cell.label} {cell.device} batch {cell.batch} {cell.length} ...")
             results.append(run_cell(cell))
@@ -359,8 +364,8 @@ def run_sweep(sweep: Sweep, log=None) -> dict:  # noqa: ANN001 - callable(str) |
     for c in results:
         d = asdict(c)
         d.pop("video")
-        d["fake_models"] = c.backend in RTM_BACKENDS and not sweep.model_dir
-        if d["fake_models"]:
+        d["standins_written"] = c.backend in RTM_BACKENDS and not sweep.model_dir
+        if d["standins_written"]:
             d["model_dir"] = None  # a temporary folder, gone by now
         rows.append(d)
     sw = asdict(sweep)
@@ -463,12 +468,25 @@ def anomalies(rows: Sequence[dict], meta: dict | None = None) -> list[str]:
             if k not in seen:
                 seen.add(k)
                 notes.append(f"{r['label']} @{r['device']}: {r['status']}: {r['reason']}")
-    if any(r.get("fake_models") and r["status"] == "ok" for r in rows):
+    standin = [r for r in ok if r.get("model_kind") == "stand-in"]
+    if any(r.get("standins_written") for r in standin):
         notes.append(
-            "rtmpose/rtmo rows marked 'fake' use fake ONNX models (tests/onnx_fakes.py) with "
-            "random weights and the real models' multiply-adds per call (detector, pose crop, "
-            "RTMO; REAL_MACS there): speed is indicative (plain convolutions, no depthwise "
-            "ones), landmarks are not real."
+            f"rows whose model says '{STANDIN_LABEL}' ran stand-in ONNX models written for this "
+            "run (kinemotion_cli.testing.standins): random weights with the real models' "
+            "multiply-adds per call (detector, pose crop, RTMO; REAL_MACS there): speed is "
+            "indicative (plain convolutions, no depthwise ones), landmarks are not real. "
+            "Give --model-dir with the real models for real figures."
+        )
+    if any(not r.get("standins_written") for r in standin):
+        notes.append(
+            f"rows whose model says '{STANDIN_LABEL}' found stand-in models (marked "
+            "kmo_standin) in --model-dir or a cache, not the real ones: their figures are "
+            "not those of the real models."
+        )
+    if any(r.get("model_kind") == "unknown" for r in ok):
+        notes.append(
+            "model kind 'unknown': no checksum is known for these model files (none is known "
+            "for the rtmlib models), so kmo cannot confirm they are the upstream ones."
         )
     if meta and meta.get("load_average_start") and meta.get("usable_cpus"):
         la = max(meta["load_average_start"][0], (meta.get("load_average_end") or [0])[0])
@@ -550,15 +568,16 @@ def to_markdown(doc: dict) -> str:
         "",
         "## Results",
         "",
-        "| backend | model | device (used) | batch | video | frames | load (s) | seconds | "
-        "ms/frame | fps | peak MiB | status |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| backend | model | model kind | device (used) | batch | video | frames | load (s) | "
+        "seconds | ms/frame | fps | peak MiB | status |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in doc["results"]:
         status = r["status"] if r["status"] == "ok" else f"{r['status']}: {r['reason']}"
-        model = (r["model"] or "—") + (" (fake)" if r.get("fake_models") else "")
+        model = r["model"] or "—"
+        kind = r.get("model_kind") or "—"
         out.append(
-            f"| {r['label']} | {model} | {r['device']} ({r['device_used'] or '—'}) "
+            f"| {r['label']} | {model} | {kind} | {r['device']} ({r['device_used'] or '—'}) "
             f"| {r['batch']} | {r['length']} | {r['frames'] or '—'} | {_f(r['load_s'], '.2f')} "
             f"| {_f(r['seconds'], '.2f')} | {_f(r['ms_per_frame'], '.1f')} | {_f(r['fps'], '.1f')} "
             f"| {_f(r['peak_mb'], '.0f')} | {status.replace('|', '/')} |"

@@ -451,6 +451,33 @@ def bench(
         typer.echo(f"  note: {n}")
 
 
+@app.command()
+def doctor(
+    model_dir: ModelDirOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the findings as JSON on stdout.")
+    ] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Check this environment: versions, execution providers (which really load), CUDA/cuDNN
+    libraries, model files (SHA-256; real, stand-in or unknown) and the video decoder.
+
+    Each problem found is printed with a one-line fix. Exit code 0 whenever the check ran:
+    problems are findings, not failures.
+    """
+    from kinemotion_cli import doctor as doc
+    from kinemotion_cli.console import print_rich, write_out
+
+    set_debug(debug)
+    report = doc.collect(str(model_dir) if model_dir else None)
+    if as_json:
+        import json
+
+        write_out(json.dumps(report, indent=1) + "\n")
+    else:
+        print_rich(doc.render(report))
+
+
 def _class_names(exc: BaseException) -> set[str]:
     return {c.__name__ for c in type(exc).__mro__}
 

@@ -90,6 +90,8 @@ class MediaPipeBackend:
         self.info = {
             "backend": "mediapipe",
             "model": f"pose_landmarker_{variant}",
+            # resolve() refused any file whose SHA-256 differs from a known checksum
+            "model_kind": "real" if MEDIAPIPE_MODELS[variant].sha256 else "unknown",
             "running_mode": options.running_mode,
             "device_requested": options.device,
             "device_used": "cpu",

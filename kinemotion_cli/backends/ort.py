@@ -160,13 +160,21 @@ def preload_cuda() -> None:
             ort.preload_dlls()
 
 
+#: Distributions that provide the ``onnxruntime`` module (they overwrite each other's files).
+ONNXRUNTIME_DISTS = (
+    "onnxruntime",
+    "onnxruntime-gpu",
+    "onnxruntime-silicon",
+    "onnxruntime-directml",
+)
+
+
 def installed_onnxruntimes() -> list[str]:
     """Installed distributions that provide the ``onnxruntime`` module."""
     from importlib import metadata
 
-    names = ("onnxruntime", "onnxruntime-gpu", "onnxruntime-silicon", "onnxruntime-directml")
     found = []
-    for name in names:
+    for name in ONNXRUNTIME_DISTS:
         with contextlib.suppress(metadata.PackageNotFoundError):
             metadata.version(name)
             found.append(name)
@@ -268,7 +276,8 @@ def check_sessions(sessions: list, device: str, quiet: bool = False) -> tuple[st
         cause = fallback_cause(device, available_providers())
         msg = f"{device} was requested but inference runs on the CPU: {cause}"
         warnings.append(msg)
-        sys.stderr.write(f"kmo: warning: {msg}\n")
+        if not quiet:
+            sys.stderr.write(f"kmo: warning: {msg}\n")
     return device_used, warnings
 
 

@@ -7,8 +7,8 @@ less precise at touchdown and toe-off than heels and toes.
 
 Colour order: BGR. mmpose's RTMO configs load images with mmcv (BGR) and their data
 preprocessor has mean 0, std 1 and no ``bgr_to_rgb``, the same as YOLOX; rtmlib feeds the
-image unnormalised. The fake RTMO in the tests compares its input with a BGR background, so
-an RGB input would fail them.
+image unnormalised. The stand-in RTMO (``kinemotion_cli.testing``) compares its input with a
+BGR background, so an RGB input would fail the tests.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import numpy as np
 
 from kinemotion_cli.backends import BackendOptions
 from kinemotion_cli.backends import ort as ortk
-from kinemotion_cli.backends.rtmpose import check_input, check_mode, load_rtmlib
+from kinemotion_cli.backends.rtmpose import check_input, check_mode, load_rtmlib, model_info
 from kinemotion_cli.landmarks import HALPE26, coco17_to_halpe26
-from kinemotion_cli.models.rtmlib_models import RTMO_MODES, resolve_models
+from kinemotion_cli.models.rtmlib_models import RTMO_MODES, check_session, resolve_models
 
 #: Halpe-26 points RTMO cannot provide.
 MISSING = tuple(n for n in HALPE26[17:] if n not in ("neck", "hip"))
@@ -54,9 +54,13 @@ class RTMOBackend:
         check_input(self._rtmo.session, model, path)
         if options.det_every > 1 or options.batch > 1:
             warnings.append("--det-every and --batch apply to rtmpose only")
+        kinds, more = model_info(
+            model.name, [check_session(self._rtmo.session, path, model)], [path], options.quiet
+        )
+        warnings += more
         self.info = {
             "backend": "rtmo",
-            "model": model.name,
+            **kinds,
             "mode": options.mode,
             "model_files": [path.name],
             "device_requested": options.device,

@@ -16,7 +16,13 @@ import numpy as np
 from kinemotion_cli.backends import BackendOptions
 from kinemotion_cli.backends import ort as ortk
 from kinemotion_cli.errors import KmoError
-from kinemotion_cli.models.rtmlib_models import RTMPOSE_MODES, RtmModel, resolve_models
+from kinemotion_cli.models import STANDIN_LABEL, ModelCheck, combine_kinds
+from kinemotion_cli.models.rtmlib_models import (
+    RTMPOSE_MODES,
+    RtmModel,
+    check_session,
+    resolve_models,
+)
 
 MODES = tuple(RTMPOSE_MODES)
 MIN_BOX_PX = 4.0
@@ -62,6 +68,35 @@ def check_input(session, model: RtmModel, path) -> bool:  # noqa: ANN001
             f"{w}]); use the model file of this --mode."
         )
     return not isinstance(shape[0], int) or shape[0] <= 0
+
+
+def model_info(
+    label: str, checks: Sequence[ModelCheck], paths: Sequence, quiet: bool = False
+) -> tuple[dict, list[str]]:
+    """``info`` entries saying what the loaded models are, and the warnings to add.
+
+    A stand-in (test-only) model is named so in ``model`` and ``model_kind``, whatever its
+    file name or folder, and warned about (on stderr too, unless ``quiet``).
+    """
+    kind = combine_kinds(c.kind for c in checks)
+    info = {
+        "model": f"{label} [{STANDIN_LABEL}]" if kind == "stand-in" else label,
+        "model_kind": kind,
+        "model_check": [c.detail for c in checks],
+    }
+    warnings = []
+    if kind == "stand-in":
+        where = sorted({str(p.parent) for c, p in zip(checks, paths) if c.kind == "stand-in"})
+        msg = (
+            f"{STANDIN_LABEL} instead of {label} (from {', '.join(where)}): the landmarks are "
+            "not real; remove the stand-in files for real measurements"
+        )
+        warnings.append(msg)
+        if not quiet:
+            import sys
+
+            sys.stderr.write(f"kmo: warning: {msg}\n")
+    return info, warnings
 
 
 def box_of(points: np.ndarray, min_score: float = TRACK_MIN_SCORE) -> np.ndarray | None:
@@ -115,9 +150,19 @@ class RTMPoseBackend:
         self._input = self._pose.session.get_inputs()[0].name
         self._frame = 0
         self._tracks: list[np.ndarray] = []
+        kinds, more = model_info(
+            f"{det_m.name} + {pose_m.name}",
+            [
+                check_session(self._det.session, det_path, det_m),
+                check_session(self._pose.session, pose_path, pose_m),
+            ],
+            [det_path, pose_path],
+            options.quiet,
+        )
+        warnings += more
         self.info = {
             "backend": "rtmpose",
-            "model": f"{det_m.name} + {pose_m.name}",
+            **kinds,
             "mode": options.mode,
             "model_files": [det_path.name, pose_path.name],
             "device_requested": options.device,

@@ -3,6 +3,11 @@
 Lookup order for a model file: ``--model-dir`` / ``$KMO_MODEL_DIR``, the files shipped inside
 this package, the user cache (``$KMO_CACHE_DIR`` or the platform cache dir), then a download
 into the cache (with a message on stderr and, where known, a SHA-256 check).
+
+What a model file is (``model_kind``): ``"real"`` when its SHA-256 matches a known upstream
+checksum (the MediaPipe ``.task`` files below), ``"stand-in"`` when it is one of kmo's test
+stand-ins (an ONNX file carrying the :data:`STANDIN_KEY` metadata marker, whatever its name or
+folder), ``"unknown"`` otherwise (no checksum known: the rtmlib ONNX models, MediaPipe heavy).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +27,20 @@ from kinemotion_cli.errors import KmoError
 PACKAGE_DIR = Path(__file__).resolve().parent
 MODEL_DIR_ENV = "KMO_MODEL_DIR"
 CACHE_DIR_ENV = "KMO_CACHE_DIR"
+
+#: ONNX ``metadata_props`` key every stand-in model carries (see ``kinemotion_cli.testing``).
+STANDIN_KEY = "kmo_standin"
+STANDIN_LABEL = "stand-in model (test only)"
+#: Graph names of the stand-ins: today's (marked too) and older unmarked ones.
+STANDIN_GRAPHS = (
+    "kmo_standin_yolox",
+    "kmo_standin_rtmpose_halpe26",
+    "kmo_standin_rtmo",
+    "fake_yolox",
+    "fake_rtmpose_halpe26",
+    "fake_rtmo",
+)
+MODEL_KINDS = ("real", "stand-in", "unknown")
 
 
 @dataclass(frozen=True)
@@ -49,6 +69,72 @@ MEDIAPIPE_MODELS: dict[str, ModelFile] = {
     ),
     "heavy": ModelFile("pose_landmarker_heavy.task", _MP_URL.format(v="heavy")),
 }
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """What a model file is: ``kind`` (one of :data:`MODEL_KINDS`) and a sentence why."""
+
+    kind: str
+    detail: str
+
+
+def check_onnx_meta(
+    metadata: Mapping[str, str], graph_name: str | None, name: str, sha256_known: bool = False
+) -> ModelCheck:
+    """Classify an ONNX model from its metadata and graph name (``name``: its file name).
+
+    ``sha256_known``: the file was verified against a known upstream checksum.
+    """
+    if STANDIN_KEY in metadata:
+        return ModelCheck("stand-in", f"{name}: {STANDIN_LABEL}: {metadata[STANDIN_KEY]}")
+    if graph_name in STANDIN_GRAPHS:
+        return ModelCheck("stand-in", f"{name}: {STANDIN_LABEL} (unmarked; graph {graph_name!r})")
+    if sha256_known:
+        return ModelCheck("real", f"{name}: SHA-256 matches the upstream file")
+    return ModelCheck(
+        "unknown",
+        f"{name}: no checksum is known for it; kmo cannot confirm it is the upstream model",
+    )
+
+
+def check_onnx_file(path: Path, sha256: str | None = None) -> ModelCheck:
+    """Classify an ONNX file on disk (reads its metadata, not its weights, unless ``sha256``)."""
+    from kinemotion_cli.models.onnxmeta import OnnxFormatError, read_meta
+
+    try:
+        meta = read_meta(path)
+    except (OnnxFormatError, OSError) as exc:
+        return ModelCheck("unknown", f"{path.name}: not a readable ONNX file ({exc})")
+    check = check_onnx_meta(meta.metadata, meta.graph_name, path.name)
+    if check.kind == "unknown" and sha256:
+        ok = sha256_of(path) == sha256
+        if ok:
+            return ModelCheck("real", f"{path.name}: SHA-256 matches the upstream file")
+        return ModelCheck("unknown", f"{path.name}: SHA-256 does not match the upstream file")
+    return check
+
+
+def check_task_file(path: Path, model: ModelFile | None = None) -> ModelCheck:
+    """Classify a MediaPipe ``.task`` file against the known checksums."""
+    model = model or next((m for m in MEDIAPIPE_MODELS.values() if m.filename == path.name), None)
+    if model is None or model.sha256 is None:
+        return ModelCheck("unknown", f"{path.name}: no checksum is known for it")
+    if sha256_of(path) == model.sha256:
+        return ModelCheck("real", f"{path.name}: SHA-256 matches the upstream file")
+    return ModelCheck(
+        "unknown", f"{path.name}: SHA-256 mismatch (corrupt or not the upstream file)"
+    )
+
+
+def combine_kinds(kinds: Iterable[str]) -> str:
+    """One kind for a backend using several files: any stand-in wins, then any unknown."""
+    kinds = set(kinds)
+    if "stand-in" in kinds:
+        return "stand-in"
+    if not kinds or "unknown" in kinds:
+        return "unknown"
+    return "real"
 
 
 def cache_dir() -> Path:

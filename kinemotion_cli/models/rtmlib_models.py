@@ -6,6 +6,12 @@ Upstream ships each model as a zip (``end2end.onnx`` inside). rtmlib caches it a
 then rtmlib's own cache (``$TORCH_HOME/hub/checkpoints`` or ``~/.cache/rtmlib/hub/checkpoints``)
 and only then downloaded (zip, with rtmlib's Hugging Face mirror as a fallback) into kmo's
 cache. ``KMO_OFFLINE=1`` forbids downloading.
+
+Integrity: no SHA-256 of these ONNX files is known to kmo (upstream publishes none for the
+extracted ``end2end.onnx``; the 8 hex digits in each zip name identify the PyTorch checkpoint
+it was exported from, not this file), so ``RtmModel.sha256`` is None for every model and a
+file found is reported with ``model_kind`` "unknown", or "stand-in" when it carries the
+stand-in marker. A checksum added to the table below is verified on every lookup.
 """
 
 from __future__ import annotations
@@ -19,7 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kinemotion_cli.errors import KmoError
-from kinemotion_cli.models import MODEL_DIR_ENV, ModelFile, cache_dir, download
+from kinemotion_cli.models import (
+    MODEL_DIR_ENV,
+    ModelCheck,
+    ModelFile,
+    cache_dir,
+    check_onnx_meta,
+    download,
+    sha256_of,
+)
 
 OFFLINE_ENV = "KMO_OFFLINE"
 _OMM = "https://download.openmmlab.com/mmpose/v1/projects/"
@@ -33,6 +47,7 @@ class RtmModel:
     name: str
     url: str
     input_size: tuple[int, int]
+    sha256: str | None = None  # of the extracted .onnx; none is known (module docstring)
 
     @property
     def zip_name(self) -> str:
@@ -132,6 +147,16 @@ def _extract(zip_path: Path, dest: Path) -> Path:
     return dest
 
 
+def _verified(path: Path, model: RtmModel) -> Path:
+    """``path``, after checking it against the model's checksum where one is known."""
+    if model.sha256 and sha256_of(path) != model.sha256:
+        raise KmoError(
+            f"model file {path} is corrupt or not {model.name} (SHA-256 mismatch); delete it "
+            "and run again, or put a good copy there."
+        )
+    return path
+
+
 def find_local(model: RtmModel, model_dir: str | None = None) -> Path | None:
     """The model's ``.onnx`` if present locally (extracting a ``.zip`` from the model dir)."""
     folder = model_dir or os.environ.get(MODEL_DIR_ENV)
@@ -139,10 +164,20 @@ def find_local(model: RtmModel, model_dir: str | None = None) -> Path | None:
     dirs += [cache_dir(), rtmlib_cache_dir()]
     for d in dirs:
         if (d / model.filename).is_file():
-            return d / model.filename
+            return _verified(d / model.filename, model)
     if folder and (Path(folder) / model.zip_name).is_file():
-        return _extract(Path(folder) / model.zip_name, cache_dir() / model.filename)
+        return _verified(
+            _extract(Path(folder) / model.zip_name, cache_dir() / model.filename), model
+        )
     return None
+
+
+def check_session(session, path: Path, model: RtmModel) -> ModelCheck:  # noqa: ANN001
+    """What a loaded model is (real / stand-in / unknown), from its onnxruntime session."""
+    meta = session.get_modelmeta()
+    return check_onnx_meta(
+        dict(meta.custom_metadata_map), meta.graph_name, path.name, model.sha256 is not None
+    )
 
 
 def fetch(model: RtmModel, quiet: bool = False) -> Path:
