@@ -199,6 +199,7 @@ def to_dict(m: Measured, timings: bool = False) -> dict:
         "jumps_found": len(jumps),
         "backend": run.info.get("backend"),
         "model": run.info.get("model"),
+        "model_kind": run.info.get("model_kind"),
         "running_mode": run.info.get("running_mode"),
         "device_requested": run.info.get("device_requested"),
         "device_used": run.info.get("device_used"),
@@ -218,6 +219,10 @@ def to_dict(m: Measured, timings: bool = False) -> dict:
         out["backend_settings"] = settings
     if run.choice:
         out["backend_choice"] = run.choice
+    if isinstance(run.info.get("auto"), dict):
+        out["backend_choice_details"] = run.info["auto"]
+    if run.info.get("model_check"):
+        out["model_check"] = run.info["model_check"]
     if run.info.get("missing_landmarks"):
         out["missing_landmarks"] = run.info["missing_landmarks"]
     if run.info.get("warnings") and out["quality"] is not None:
@@ -296,8 +301,9 @@ def render_table(obj: dict):  # noqa: ANN201 - rich renderable
 
     ev_label, me_label = labels()
     jumps = obj["jumps"]
+    kind = " — stand-in model (test only)" if obj.get("model_kind") == "stand-in" else ""
     title = (
-        f"{obj['video']} — {len(jumps)} jump(s) · {obj['backend']} ({obj['model']}) · "
+        f"{obj['video']} — {len(jumps)} jump(s) · {obj['backend']} ({obj['model']}{kind}) · "
         f"{obj['fps']:g} fps · {obj['frames']} frames"
     )
     cols = [k for k in SUMMARY_METRICS if any(j["metrics"].get(k) is not None for j in jumps)]
