@@ -15,6 +15,7 @@ falls ballistically, and the feet reach the floor (``find_drop``).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,8 +91,22 @@ def _pick(
     # apart from it within the noise: they left together, so average them (the max of noisy
     # estimates of one instant would be biased late).
     sign = 1.0 if latest else -1.0
-    edge = max(timed, key=lambda c: sign * c.time)
-    group = [c for c in timed if sign * (edge.time - c.time) <= 2.0 * np.hypot(c.sigma, edge.sigma)]
+
+    def close(a: Contact, b: Contact) -> float:
+        # Landmarks err more than their fits say, and differently from point to point: events
+        # within a frame interval of each other are not told apart. A heel leaving before a
+        # toe (heel rise) or touching after it (toe-first landing) is further apart.
+        return max(2.0 * float(np.hypot(a.sigma, b.sigma)), frame)
+
+    def agree(a: Contact, b: Contact) -> bool:
+        return abs(a.time - b.time) <= close(a, b)
+
+    # One landmark alone does not decide: the edge must be confirmed by another point (a
+    # landmark derived from the same one, such as BlazePose's copy of a toe, does not count).
+    distinct = list({(round(c.time, 9), round(c.level, 6)): c for c in timed}.values())
+    ranked = sorted(distinct, key=lambda c: -sign * c.time)
+    edge = next((c for c in ranked if any(o is not c and agree(o, c) for o in ranked)), ranked[0])
+    group = [c for c in timed if sign * (edge.time - c.time) <= close(c, edge)]
     w = np.array([1.0 / max(c.sigma, 1e-4) ** 2 for c in group])
     time = float(np.sum(w * [c.time for c in group]) / w.sum())
     sigma = float(1.0 / np.sqrt(w.sum()))
@@ -160,8 +175,54 @@ def find_flights(body: Body) -> tuple[list[Flight], list[str]]:
         if why:
             refused.append(f"{body.t[i_apex]:.2f} s: {why}")
             continue
+        ups = [_with_body(body, c, trunk, i_apex) for c in ups]
+        takeoff, sd_to, c_to = _pick(ups, latest=True, frame=1.0 / body.fps)
         flights.append(Flight(takeoff, landing, sd_to, sd_ld, i_apex, c_to, c_ld, trunk, inside))
     return flights, refused
+
+
+TRANSFER_BAND = (0.1, 0.5)  # foot samples between 10 % and 50 % of their rise
+
+
+def _with_body(body: Body, c: Contact, trunk: Parabola, i_apex: int) -> Contact:
+    """A departure re-timed from the feet rising with the body.
+
+    Once off the floor, a foot rises with the body's ballistic path (the trunk's parabola),
+    so a foot sample ``h`` above its planted level at time ``t`` left when the trunk was
+    ``h`` lower than at ``t``: the parabola gives that moment. Samples in the lower half of
+    the rise carry it (above, the legs tuck). This does not depend on the first few
+    milliseconds, where a toe rolling off the floor, or a pose model drawing the toe up
+    with a rising heel, make the path near the floor ambiguous.
+    """
+    t, y = body.t, body.y[:, c.point]
+    i0 = index_at(t, c.time)
+    seg = np.arange(max(i0, 0), i_apex + 1)
+    h = c.level - y[seg]
+    if seg.size < 2 or not np.isfinite(h).any() or trunk.a <= 0:
+        return c
+    rise = float(np.nanmax(h))
+    sigma = body.point_noise[c.point]
+    lo, hi = max(4 * sigma, TRANSFER_BAND[0] * rise), TRANSFER_BAND[1] * rise
+    use = np.isfinite(h) & (h >= lo) & (h <= hi)
+    if use.sum() < 1:
+        return c
+    vertex = trunk.vertex()
+    times = []
+    for ti, hi_ in zip(t[seg][use], h[use]):
+        target = float(trunk(ti)) + hi_  # the trunk's image y when the foot left
+        disc = trunk.b**2 - 4 * trunk.a * (trunk.c - target)
+        if disc < 0:
+            continue
+        s0 = (-trunk.b - np.sqrt(disc)) / (2 * trunk.a)
+        if trunk.t0 + s0 <= vertex:
+            times.append(trunk.t0 + s0)
+    if not times:
+        return c
+    est = float(np.median(times))
+    spread = 1.4826 * float(np.median(np.abs(np.array(times) - est))) if len(times) > 2 else 0.0
+    speed = max(abs(2 * trunk.a * (est - vertex)), 1e-6)  # the body's speed at takeoff, px/s
+    sd = float(np.hypot(spread / np.sqrt(len(times)), np.hypot(sigma, c.level_sigma) / speed))
+    return dataclasses.replace(c, time=est, sigma=max(sd, 1e-4))
 
 
 @dataclass(frozen=True)
