@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SAMPLE ?= sample_videos/cmj_60fps.mp4
 
-.PHONY: setup run test test-fast lint format bench samples fake-models clean
+.PHONY: setup run test test-fast lint format bench accuracy samples fake-models clean
 
 $(BIN)/kmo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ format: setup
 
 bench: setup  ## speed and memory figures, measured side by side in one run
 	$(BIN)/python -m kinemotion_cli.bench
+
+accuracy: setup  ## render the ground-truth cases, run kmo on each, write docs/accuracy.md
+	$(BIN)/python -m tests.groundtruth.accuracy --cache build/accuracy --out docs/accuracy.md --json docs/accuracy.json --jobs 2
 
 fake-models: setup  ## stand-in RTMPose/RTMO models (test only, marked kmo_standin) tracking the sample videos, in build/fake-models
 	$(BIN)/python -m tests.onnx_fakes --out build/fake-models
