@@ -7,6 +7,17 @@ import numpy as np
 from kinemotion_cli.jumps.common import G, Measure, index_at, nan_arg, ratio, vertex_time
 from kinemotion_cli.jumps.types import EventSpec, JumpContext, JumpType, MetricSpec
 
+#: What every jump that starts with a ground contact (from a box or a landing) reports.
+CONTACT_EVENTS = (
+    EventSpec("contact_start_s", "First contact", "ground contact"),
+    EventSpec("lowest_point_s", "Lowest point", "ground contact"),
+)
+CONTACT_METRICS = (
+    MetricSpec("ground_contact_time_s", "Ground contact time", "contact time"),
+    MetricSpec("rsi_height_over_contact", "RSI (height / contact)", "RSI"),
+    MetricSpec("rsi_flight_over_contact", "RSI (flight / contact)"),
+)
+
 
 def contact_metrics(ctx: JumpContext) -> tuple[dict[str, Measure], dict[str, Measure]]:
     """Lowest point, contact time and the two RSIs of a jump that starts with a contact
@@ -67,15 +78,9 @@ TYPE = JumpType(
     label="Drop jump",
     starts="box",
     first_phase="on box",
-    events=(
-        EventSpec("box_leave_s", "Leaves box", "drop"),
-        EventSpec("contact_start_s", "First contact", "ground contact"),
-        EventSpec("lowest_point_s", "Lowest point", "ground contact"),
-    ),
+    events=(EventSpec("box_leave_s", "Leaves box", "drop"), *CONTACT_EVENTS),
     metrics=(
-        MetricSpec("ground_contact_time_s", "Ground contact time", "contact time"),
-        MetricSpec("rsi_height_over_contact", "RSI (height / contact)", "RSI"),
-        MetricSpec("rsi_flight_over_contact", "RSI (flight / contact)"),
+        *CONTACT_METRICS,
         MetricSpec("fall_time_s", "Fall time"),
         MetricSpec("drop_height_m", "Drop height"),
     ),

@@ -7,8 +7,8 @@ rest before taking off again; contact time and RSI are those of a drop jump.
 from __future__ import annotations
 
 from kinemotion_cli.jumps.common import Measure
-from kinemotion_cli.jumps.drop_jump import contact_metrics
-from kinemotion_cli.jumps.types import EventSpec, JumpContext, JumpType, MetricSpec
+from kinemotion_cli.jumps.drop_jump import CONTACT_EVENTS, CONTACT_METRICS, contact_metrics
+from kinemotion_cli.jumps.types import JumpContext, JumpType
 
 
 def measure(ctx: JumpContext) -> tuple[dict[str, Measure], dict[str, Measure]]:
@@ -29,15 +29,8 @@ TYPE = JumpType(
     label="Rebound jump",
     starts="landing",
     first_phase="landing",
-    events=(
-        EventSpec("contact_start_s", "First contact", "ground contact"),
-        EventSpec("lowest_point_s", "Lowest point", "ground contact"),
-    ),
-    metrics=(
-        MetricSpec("ground_contact_time_s", "Ground contact time", "contact time"),
-        MetricSpec("rsi_height_over_contact", "RSI (height / contact)", "RSI"),
-        MetricSpec("rsi_flight_over_contact", "RSI (flight / contact)"),
-    ),
+    events=CONTACT_EVENTS,
+    metrics=CONTACT_METRICS,
     rsi="rsi_flight_over_contact",
     measure=measure,
 )
