@@ -88,6 +88,8 @@ class RayExecutor:
             return False
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         quiet = {"logging_level": logging.ERROR, "log_to_driver": self.cfg.debug}
+        if self.address:
+            _reachable(self.address)
         try:
             if self.address:
                 ray.init(address=self.address, **quiet)
@@ -345,6 +347,30 @@ def _reason(exc: BaseException) -> str:
     if kind:
         text += f" (worker exit: {kind.group(1)}{f', {detail.group(1)}' if detail else ''})"
     return text[:300]
+
+
+def _reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail fast (exit 2) when a ``host:port`` cluster address does not answer.
+
+    ``ray.init`` keeps retrying an unreachable address for minutes; this checks the TCP port
+    first. ``auto`` and addresses without a port are left to Ray.
+    """
+    import socket
+
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise KmoError(
+            f"cannot reach the Ray cluster at {address} ({why}); check --ray-address or "
+            "$RAY_ADDRESS, and that the cluster runs ('ray start --head' on its head node).",
+            ExitCode.BAD_INPUT,
+        ) from None
 
 
 def _quiet_driver(debug: bool) -> None:
