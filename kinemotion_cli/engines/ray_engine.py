@@ -344,8 +344,9 @@ def _reason(exc: BaseException) -> str:
     whole = one_line(str(exc))
     kind = re.search(r"Worker exit type: (\S+)", whole)
     detail = re.search(r"Worker exit detail: (.*?\.)(\s|$)", whole)
-    if kind:
-        text += f" (worker exit: {kind.group(1)}{f', {detail.group(1)}' if detail else ''})"
+    if kind:  # Ray's own sentence says no more than this
+        why = f"{kind.group(1)}: {detail.group(1)}" if detail else kind.group(1)
+        text = f"{type(exc).__name__}: its worker process died ({why})"
     return text[:300]
 
 
