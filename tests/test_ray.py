@@ -252,7 +252,7 @@ def test_video_whose_worker_dies_twice_is_reported_failed(needs_ray, tmp_path: P
     assert r.returncode == 1, r.stderr  # every video failed: the first failure's code
     obj = json.loads((out / "cmj_60fps.json").read_text())
     assert obj["status"] == "error" and obj["exit_code"] == 1
-    assert "failed 2 times (retried once): ActorDiedError" in obj["error"]
+    assert obj["error"].startswith("failed on Ray 2 times (retried once): ActorDiedError: ")
     assert not (marks / "cmj_60fps.mp4.crash").exists()
     assert not partial_files(out)
 

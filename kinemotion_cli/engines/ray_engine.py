@@ -45,7 +45,7 @@ class Stats:
     """What the engine did, for the closing note and ``kinemotion_cli.bench_ray``."""
 
     workers: int = 0
-    start_s: float = 0.0  # connect or start Ray, until the first worker is ready
+    start_s: float | None = None  # connect or start Ray, until the first worker is ready
     retries: int = 0
     loads: dict[int, int] = field(default_factory=dict)  # worker pid -> backends loaded
     overhead_s: list[float] = field(default_factory=list)  # round trip - time in worker
@@ -54,9 +54,10 @@ class Stats:
     def line(self, n: int, where: str) -> str:
         per = 1000 * sum(self.overhead_s) / len(self.overhead_s) if self.overhead_s else 0.0
         loads = sum(self.loads.values())
+        start = "no worker started" if self.start_s is None else f"start-up {self.start_s:.1f} s"
         return (
             f"ray: {n} video(s) on {self.workers} worker(s) ({where}); "
-            f"start-up {self.start_s:.1f} s; {self.retries} retried; "
+            f"{start}; {self.retries} retried; "
             f"pose models loaded {loads} time(s) in "
             f"{len(self.loads)} worker process(es); overhead {per:.0f} ms/video"
             + (f"; {self.sent_videos} video(s) sent as bytes" if self.sent_videos else "")
@@ -172,8 +173,12 @@ class RayExecutor:
         idle: list = []
         last_start_error = ""
         started_once = False
+        spawns_left = [n + len(todo)]  # every start beyond the first n replaces a dead worker
 
         def spawn() -> None:
+            if spawns_left[0] <= 0:
+                return
+            spawns_left[0] -= 1
             actor = remote.remote(cfg.settings, models, manifest, hooks)
             actors.append(actor)
             tasks[actor.ready.remote()] = _Task(None, actor, "ready")  # type: ignore[arg-type]
@@ -195,11 +200,7 @@ class RayExecutor:
             if actor in actors:
                 actors.remove(actor)
 
-        def give_up(job: Job, reasons: list[str]) -> None:
-            msg = (
-                f"the Ray worker measuring it failed {len(reasons)} times "
-                f"(retried once): {reasons[-1]}"
-            )
+        def give_up(job: Job, msg: str) -> None:
             out = failed(job, msg)
             tally.add(out)
             finish(out)
@@ -208,7 +209,7 @@ class RayExecutor:
             reasons = failures.setdefault(task.job.index, [])
             reasons.append(reason)
             if len(reasons) >= MAX_ATTEMPTS:
-                give_up(task.job, reasons)
+                give_up(task.job, f"failed on Ray {len(reasons)} times (retried once): {reason}")
             else:
                 self.stats.retries += 1
                 self._note(f"ray: retrying {task.job.video} ({reason})")
@@ -228,7 +229,7 @@ class RayExecutor:
             if not tasks:  # no worker alive or starting: the rest cannot be measured
                 reason = last_start_error or "no Ray worker could start"
                 while pending:
-                    give_up(pending.popleft(), [f"no worker could start: {reason}"])
+                    give_up(pending.popleft(), f"no Ray worker could start ({reason})")
                 break
             if not started_once and time.perf_counter() - t0 > START_TIMEOUT_S:
                 raise KmoError(
@@ -259,7 +260,7 @@ class RayExecutor:
                     failure(task, _reason(exc), worker_died=died)
                     continue
                 if task.kind == "ready":
-                    if not started_once:
+                    if self.stats.start_s is None:
                         self.stats.start_s = time.perf_counter() - t0
                     started_once = True
                     idle.append(task.actor)
@@ -267,7 +268,13 @@ class RayExecutor:
                 res: WorkResult = value
                 self.stats.loads[res.pid] = res.loads
                 if res.outcome is None:  # the worker cannot see the file: send its bytes
-                    submit(task.actor, task.job, self._put_video(ray, task.job.video))
+                    try:
+                        data = self._put_video(ray, task.job.video)
+                    except OSError as exc:
+                        idle.append(task.actor)
+                        give_up(task.job, f"cannot send it to its Ray worker: {exc}")
+                        continue
+                    submit(task.actor, task.job, data)
                     continue
                 self.stats.overhead_s.append(
                     max(0.0, time.perf_counter() - task.sent - res.seconds)
@@ -339,7 +346,10 @@ def _reason(exc: BaseException) -> str:
     cause = getattr(exc, "cause", None)
     if isinstance(cause, BaseException):  # a task raised: that exception says why
         return f"{type(cause).__name__}: {one_line(str(cause))[:200]}"
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    lines = [ln.strip() for ln in re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).splitlines()]
+    lines = [ln for ln in lines if ln]
+    if getattr(exc, "actor_init_failed", False) and lines:  # the traceback's last line says why
+        return f"the worker could not start: {lines[-1][:200]}"
     text = f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
     whole = one_line(str(exc))
     kind = re.search(r"Worker exit type: (\S+)", whole)
