@@ -150,6 +150,28 @@ def test_worker_measures_sent_bytes_as_the_given_path(tmp_path: Path) -> None:
     assert sent.outcome.index == 3 and str(text) in sent.outcome.trace
 
 
+def test_gpu_workers_follow_backend_and_device() -> None:
+    """Each Ray worker asks for a GPU only for a GPU backend that may use one."""
+    from kinemotion_cli.backends import BackendOptions
+    from kinemotion_cli.batch import Config, Settings
+    from kinemotion_cli.console import ProgressBar
+    from kinemotion_cli.engines.ray_engine import RayExecutor
+    from kinemotion_cli.errors import KmoError
+
+    def gpus(backend: str, device: str, cluster: float, ask: float | None = None) -> float:
+        settings = Settings(backend, BackendOptions(device=device))
+        cfg = Config(inputs=[], settings=settings, engine="ray", ray_gpus=ask)
+        fake = SimpleNamespace(cluster_resources=lambda: {"CPU": 2.0, "GPU": cluster})
+        return RayExecutor(cfg, ProgressBar(False, "videos"))._gpus(fake)
+
+    assert gpus("mediapipe", "auto", 4) == 0
+    assert gpus("rtmpose", "auto", 4) == 1 and gpus("rtmpose", "auto", 0) == 0
+    assert gpus("rtmo", "cuda", 1) == 1 and gpus("auto", "cpu", 1) == 0
+    assert gpus("rtmpose", "cuda", 1, ask=0.25) == 0.25
+    with pytest.raises(KmoError, match="no GPU"):
+        gpus("rtmpose", "cuda", 0)
+
+
 # ---------------------------------------------------------------- on a local Ray
 
 
