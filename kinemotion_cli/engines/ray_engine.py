@@ -11,8 +11,10 @@ back as bytes and are written here, atomically.
 Failures: a worker that dies (killed, out of memory, a crash in native code) or a task that
 raises is retried once, on a fresh worker if the old one died; a second failure reports the
 video as failed with the reason and the batch goes on. A video that kmo itself rejects (bad
-file, no jump) is not retried: it fails exactly as it does locally. Ctrl-C cancels the
-outstanding tasks, kills the actors and exits 130; only complete files are ever in ``--out``.
+file, no jump) is not retried: it fails exactly as it does locally. Ctrl-C kills the actors
+(their outstanding tasks end with them) and exits 130; only complete files are ever in
+``--out``. ``KMO_RAY_START_TIMEOUT`` (seconds, default 600) bounds the wait for a first
+worker on a cluster that cannot place one.
 """
 
 from __future__ import annotations

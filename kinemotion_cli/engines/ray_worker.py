@@ -39,7 +39,6 @@ from pathlib import Path
 from kinemotion_cli.batch import Job, Outcome, Settings, process
 
 TEST_HOOKS_ENV = "KMO_RAY_TEST_HOOKS"
-NEED_VIDEO = "need-video"
 
 
 @dataclass
