@@ -4,15 +4,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SAMPLE ?= sample_videos/cmj_60fps.mp4
 
-.PHONY: setup run test test-fast lint format bench accuracy samples fake-models clean
+.PHONY: setup run test test-fast test-ray lint format bench bench-ray accuracy samples fake-models clean
 
 $(BIN)/kmo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,ray]"
 	touch $(BIN)/kmo
 
-setup: $(BIN)/kmo  ## create .venv and install kmo with its test tools
+setup: $(BIN)/kmo  ## create .venv and install kmo with its test tools and the Ray extra
 
 run: setup  ## install, then measure a sample video
 	$(BIN)/kmo analyze $(SAMPLE)
@@ -22,6 +22,9 @@ test: setup  ## the whole test suite (unit + end-to-end on generated video)
 
 test-fast: setup  ## unit tests only
 	$(BIN)/python -m pytest -m "not e2e"
+
+test-ray: setup  ## the Ray engine's tests only (a local Ray with 2 CPUs)
+	$(BIN)/python -m pytest tests/test_ray.py
 
 lint: setup
 	$(BIN)/ruff check .
@@ -33,6 +36,9 @@ format: setup
 
 bench: setup  ## speed and memory figures, measured side by side in one run
 	$(BIN)/python -m kinemotion_cli.bench
+
+bench-ray: setup  ## batch throughput: local pool vs Ray, 1 and 2 workers, the three samples
+	$(BIN)/python -m kinemotion_cli.bench_ray
 
 accuracy: setup  ## render the ground-truth cases, run kmo on each, write docs/accuracy.md
 	$(BIN)/python -m tests.groundtruth.accuracy --cache build/accuracy --out docs/accuracy.md --json docs/accuracy.json --jobs 2

@@ -4,10 +4,11 @@ One failing video never stops the batch: it is reported (stderr line, ``status: 
 and CSV) and the run ends with exit code 6 when some videos failed and others were measured,
 or with the first failure's own code when every video failed.
 
-``--workers N > 1`` runs videos in a ``ProcessPoolExecutor`` with the *spawn* start method
-(MediaPipe is not fork-safe once initialised). Results are printed in input order whatever
-the completion order; per-video JSON files are written as soon as each video finishes, so an
-interrupted batch can be resumed with ``--skip-existing``.
+Where the videos are measured is an executor (:mod:`kinemotion_cli.engines`): one at a time
+here, a local process pool (``--workers N > 1``) or Ray actors (``--engine ray``). Every
+executor hands each outcome to the same ``finish`` here, so results are printed in input order
+whatever the completion order, and per-video JSON files are written (atomically) as soon as
+each video finishes, so an interrupted batch can be resumed with ``--skip-existing``.
 """
 
 from __future__ import annotations
@@ -257,7 +258,7 @@ class Config:
     inputs: list[Path]
     settings: Settings
     recursive: bool = False
-    workers: int = 1
+    workers: int | None = None  # None: 1 locally; one per cluster CPU with Ray
     out_dir: Path | None = None
     as_json: bool = False  # JSON lines on stdout
     as_csv: bool = False  # CSV on stdout
@@ -270,6 +271,10 @@ class Config:
     quiet: bool = False
     debug: bool = False
     accept_low_confidence: bool = False
+    engine: str | None = None  # "local" (default) or "ray"
+    ray_address: str | None = None  # implies engine "ray"; else $RAY_ADDRESS or a local Ray
+    ray_gpus: float | None = None  # GPUs per Ray worker (None: 1 for GPU backends on GPUs)
+    ray_send_videos: bool = False  # always send video bytes to Ray workers
 
 
 class _Printer:
@@ -315,10 +320,11 @@ def _write_json(job: Job, out: Outcome) -> None:
 
 def run_batch(cfg: Config) -> int:
     """Run a whole ``kmo analyze`` invocation; return the process exit code."""
-    from kinemotion_cli import report
+    from kinemotion_cli import engines, report
 
     if cfg.as_json and cfg.as_csv:
         raise KmoError("--json and --csv both print on stdout; choose one (or --csv-file FILE).")
+    engines.check(cfg)
     videos = expand_inputs(cfg.inputs, cfg.recursive)
     if cfg.skip_existing and not (cfg.out_dir or cfg.overlay or cfg.plot):
         raise KmoError(
@@ -331,8 +337,7 @@ def run_batch(cfg: Config) -> int:
         ensure_dir(p.parent)
 
     todo = [j for j in jobs if not j.skip]
-    workers = max(1, min(cfg.workers, len(todo)))
-    bar = ProgressBar.for_terminal(cfg.quiet, "videos" if workers > 1 else "frames")
+    bar = ProgressBar.for_terminal(cfg.quiet, engines.progress_unit(cfg, len(todo)))
     printer = _Printer(cfg, bar)
     outcomes: list[Outcome | None] = [None] * len(jobs)
 
@@ -352,10 +357,8 @@ def run_batch(cfg: Config) -> int:
         for j in jobs:
             if j.skip:
                 printer.add(outcomes[j.index])
-        if workers == 1:
-            _run_serial(todo, cfg, bar, finish)
-        else:
-            _run_pool(todo, cfg, bar, workers, finish)
+        if todo:
+            engines.executor_for(cfg, bar, len(todo)).run(todo, finish)
     finally:
         bar.close()
 
@@ -390,50 +393,3 @@ def run_batch(cfg: Config) -> int:
 
 def _low_confidence(obj: dict) -> bool:
     return obj.get("status") == "ok" and (obj.get("quality") or {}).get("verdict") != "ok"
-
-
-def _run_serial(
-    todo: list[Job], cfg: Config, bar: ProgressBar, finish: Callable[[Outcome], None]
-) -> None:
-    n = len(todo)
-    for k, job in enumerate(todo, 1):
-        label = f"[{k}/{n}] {job.video.name}" if n > 1 else job.video.name
-        task = bar.task(label)
-
-        def stage(name: str, done: int, total: int | None, task=task, label=label) -> None:  # noqa: ANN001
-            desc = label if name == "pose" else f"{label} ({name})"
-            bar.update(task, description=desc, completed=done, total=total)
-
-        try:
-            out = process(job, cfg.settings, stage if bar.progress is not None else None)
-        finally:
-            bar.remove(task)
-        finish(out)
-
-
-def _run_pool(
-    todo: list[Job], cfg: Config, bar: ProgressBar, workers: int, finish: Callable[[Outcome], None]
-) -> None:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    task = bar.task(f"{len(todo)} videos, {workers} workers", total=len(todo))
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    try:
-        futures = {pool.submit(process, job, cfg.settings): job for job in todo}
-        for fut in as_completed(futures):
-            job = futures[fut]
-            try:
-                out = fut.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. a worker killed by the OS
-                from kinemotion_cli import report
-
-                msg = f"worker process failed: {type(exc).__name__}: {exc}"
-                obj = report.error_dict(str(job.video), msg, int(ExitCode.INTERNAL))
-                out = Outcome(job.index, obj, int(ExitCode.INTERNAL))
-            bar.update(task, advance=1)
-            finish(out)
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)

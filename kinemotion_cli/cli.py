@@ -42,6 +42,7 @@ Model = _enum("Model", MEDIAPIPE_VARIANTS)
 RtmMode = _enum("RtmMode", RTM_MODES)
 Device = _enum("Device", DEVICES)
 RunningMode = _enum("RunningMode", ("image", "video"))
+Engine = _enum("Engine", ("local", "ray"))
 
 JUMP_HELP = "Jump type: auto classifies; " + ", ".join(
     f"{t.cli} = {t.label.lower()}" for t in BY_CLI.values()
@@ -167,8 +168,45 @@ def analyze(
         bool, typer.Option("--recursive", "-r", help="Also take videos in subfolders.")
     ] = False,
     workers: Annotated[
-        int, typer.Option("--workers", "-w", min=1, help="Videos measured in parallel.")
-    ] = 1,
+        int | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            help="Videos measured in parallel (default 1; with --engine ray, one per cluster CPU).",
+        ),
+    ] = None,
+    engine: Annotated[
+        Engine | None,
+        typer.Option(
+            help="Where videos are measured: local (this machine, default) or ray (one task per "
+            'video on a Ray cluster; needs pip install "kinemotion-cli[ray]").'
+        ),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ADDRESS",
+            help="Ray cluster to use (implies --engine ray); default $RAY_ADDRESS, else a local "
+            "Ray on this machine.",
+        ),
+    ] = None,
+    ray_gpus: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="GPUs each Ray worker asks for (fractions share a GPU); default 1 for "
+            "rtmpose/rtmo/auto on a cluster with GPUs (and --device not cpu), else 0.",
+        ),
+    ] = None,
+    ray_send_videos: Annotated[
+        bool,
+        typer.Option(
+            "--ray-send-videos",
+            help="Always send each video's bytes to its Ray worker (no shared storage). "
+            "Without it a video is sent only when its worker cannot read the path.",
+        ),
+    ] = False,
     skip_existing: Annotated[
         bool,
         typer.Option(
@@ -228,6 +266,10 @@ def analyze(
         quiet=quiet,
         debug=debug,
         accept_low_confidence=accept_low_confidence,
+        engine=_value(engine),
+        ray_address=ray_address,
+        ray_gpus=ray_gpus,
+        ray_send_videos=ray_send_videos,
     )
     try:
         code = run_batch(cfg)
