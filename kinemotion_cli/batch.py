@@ -197,7 +197,9 @@ def _short(message: str, video: Path) -> str:
     return message[len(prefix) :].strip() if message.startswith(prefix) else message
 
 
-def process(job: Job, settings: Settings, stage: StageFn | None = None) -> Outcome:
+def process(
+    job: Job, settings: Settings, stage: StageFn | None = None, factory=None  # noqa: ANN001
+) -> Outcome:
     """Measure one video and write its overlay/plot; never raises for a per-video failure."""
     from kinemotion_cli import report
     from kinemotion_cli.pipeline import PoseSpec, analyze_video
@@ -210,7 +212,8 @@ def process(job: Job, settings: Settings, stage: StageFn | None = None) -> Outco
 
     try:
         spec = PoseSpec(settings.backend, settings.options)
-        a = analyze_video(path, spec, settings.jump, settings.height, cb("pose"))
+        extra = {} if factory is None else {"factory": factory}
+        a = analyze_video(path, spec, settings.jump, settings.height, cb("pose"), **extra)
         obj = report.to_dict(a, timings=settings.timings)
         if job.overlay is not None:
             from kinemotion_cli.overlay import write_overlay

@@ -30,6 +30,10 @@ from kinemotion_cli.video import DecodeReport, VideoInfo, decode, probe
 
 ProgressFn = Callable[[int, "int | None"], None]
 
+#: Makes a backend: ``(name, options) -> (backend, auto choice)``; ``backends.create`` by
+#: default, a caching factory where one process measures many videos (a Ray worker).
+BackendFactory = Callable[[str, BackendOptions], "tuple[PoseBackend, str | None]"]
+
 
 @dataclass(frozen=True)
 class PoseSpec:
@@ -113,13 +117,13 @@ class _Feeder:
 
 
 def _load(
-    specs: Sequence[PoseSpec], keep_going: bool
+    specs: Sequence[PoseSpec], keep_going: bool, factory: BackendFactory
 ) -> list[tuple[PoseBackend | None, str | None, str | None]]:
     """Create every configuration's backend: (backend, auto choice, error)."""
     out = []
     for spec in specs:
         try:
-            backend, choice = create(spec.backend, spec.options)
+            backend, choice = factory(spec.backend, spec.options)
             out.append((backend, choice, None))
         except KmoError as exc:
             if not keep_going:
@@ -140,6 +144,7 @@ def run(
     progress: ProgressFn | None = None,
     max_side: int | None = None,
     keep_going: bool = False,
+    factory: BackendFactory = create,
 ) -> list[Measured]:
     """Decode ``path`` once, run every pose configuration on it and measure each one.
 
@@ -149,7 +154,7 @@ def run(
     """
     t_start = time.perf_counter()
     info = probe(path)
-    loaded = _load(specs, keep_going)
+    loaded = _load(specs, keep_going, factory)
     feeders = [_Feeder(b) if b is not None else None for b, _, _ in loaded]
     live = [f for f in feeders if f is not None]
     chunk = max((f.size for f in live), default=1)
@@ -262,9 +267,10 @@ def analyze_video(
     stature_m: float | None = None,
     progress: ProgressFn | None = None,
     max_side: int | None = None,
+    factory: BackendFactory = create,
 ) -> Measured:
     """Measure one video with one configuration; raise its :class:`KmoError` on failure."""
-    (m,) = run(path, [spec], jump, stature_m, progress, max_side)
+    (m,) = run(path, [spec], jump, stature_m, progress, max_side, factory=factory)
     if m.error is not None:
         raise m.error
     return m

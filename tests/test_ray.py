@@ -96,14 +96,11 @@ class _FakeBackend:
         self.closed += 1
 
 
-def test_backend_cache_keeps_only_stateless_backends(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kinemotion_cli import pipeline
+def test_backend_cache_keeps_only_stateless_backends() -> None:
     from kinemotion_cli.backends import BackendOptions
     from kinemotion_cli.engines.ray_worker import BackendCache
 
-    monkeypatch.setattr(pipeline, "create", pipeline.create)  # restored after the test
     cache = BackendCache()
-    assert cache.install() and pipeline.create == cache.create
     made: list[_FakeBackend] = []
 
     def fake(name: str, options: BackendOptions):  # noqa: ANN202
@@ -113,18 +110,18 @@ def test_backend_cache_keeps_only_stateless_backends(monkeypatch: pytest.MonkeyP
 
     cache._create = fake
     image, video = BackendOptions(), BackendOptions(running_mode="video")
-    first, _ = pipeline.create("mediapipe", image)
+    first, _ = cache.create("mediapipe", image)
     first.close()
-    again, _ = pipeline.create("mediapipe", image)
+    again, _ = cache.create("mediapipe", image)
     assert len(made) == 1 and cache.loads == 1 and made[0].closed == 0  # kept, not closed
     assert first.info["load_s"] == 1.5 and again.info["load_s"] == 0.0
     assert again.infer(None, 0.0) == []
     for _ in range(2):  # VIDEO mode tracks over frames: a fresh one per video
-        b, _ = pipeline.create("mediapipe", video)
+        b, _ = cache.create("mediapipe", video)
         b.close()
     assert len(made) == 3 and made[1].closed == 1 and made[2].closed == 1
-    pipeline.create("resettable", image)
-    pipeline.create("resettable", image)
+    cache.create("resettable", image)
+    cache.create("resettable", image)
     assert len(made) == 4 and made[3].resets == 1
     cache.clear()
     assert made[0].closed == 1 and made[3].closed == 1

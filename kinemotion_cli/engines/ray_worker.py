@@ -55,8 +55,8 @@ class WorkResult:
 class BackendCache:
     """Keeps stateless pose backends of one worker process for the next video.
 
-    Installed in place of :func:`kinemotion_cli.pipeline.create` in a Ray worker (a process
-    that only ever runs kmo). A reusable backend is handed out behind :class:`_Kept`, whose
+    Its :meth:`create` is the pipeline's backend factory in a Ray worker (a process that
+    measures many videos). A reusable backend is handed out behind :class:`_Kept`, whose
     ``close()`` keeps the model loaded; its ``load_s`` reads 0 after the first video.
     """
 
@@ -94,15 +94,6 @@ class BackendCache:
             with contextlib.suppress(Exception):  # a broken backend must not fail the task
                 backend.close()
         self._kept.clear()
-
-    def install(self) -> bool:
-        """Route the pipeline's backend creation through this cache; False if it cannot."""
-        from kinemotion_cli import pipeline
-
-        if getattr(pipeline, "create", None) is not self._create:
-            return False  # the pipeline no longer builds backends by that name: load per video
-        pipeline.create = self.create
-        return True
 
 
 class _Kept:
@@ -150,7 +141,6 @@ class VideoWorker:
             options = replace(settings.options, model_dir=str(local))
             self.settings = replace(settings, options=options)
         self.cache = BackendCache()
-        self.cache.install()
 
     def ready(self) -> int:
         """Answers once the worker has started (the driver gives work only to ready workers)."""
@@ -178,7 +168,7 @@ class VideoWorker:
                 plot=out_dir / job.plot.name if job.plot is not None else None,
                 overwrite=True,
             )
-            out = process(here, self.settings)
+            out = process(here, self.settings, factory=self.cache.create)
             if out.code == 1:  # an unexpected error: do not keep a backend it may have broken
                 self.cache.clear()
             files = {}
