@@ -26,6 +26,9 @@ options (all off by default, so old callers get the old series):
 - ``start_s`` (motion time of the first frame) or ``start_before_takeoff_s``,
   ``end_after_s`` (clip ends this long after the last landing)
 - ``timestamp_jitter_ms``: per-frame times = k / fps + jitter (the body is sampled there)
+- ``arm_swing`` (0 = off; 1.0 = full): elbows and wrists swing back in the countermovement
+  and forward-up through takeoff (seen from the front: they rise above the head), down
+  after landing (landmarks only; the rendered videos keep the sprite's arms)
 """
 
 from __future__ import annotations
@@ -145,6 +148,43 @@ def program_from_kwargs(jump: str, kw: dict, end_standing_s: float = 0.8):
     )
 
 
+ARM_KEYS = {  # swing angle (deg, forward/up positive) at the events of each jump type
+    "cmj": (("movement_start_s", 0.0), ("lowest_point_s", -50.0)),
+    "squat_jump": (("movement_start_s", 0.0), ("push_off_start_s", -30.0)),
+    "drop_jump": (("box_leave_s", 0.0), ("contact_start_s", 20.0), ("lowest_point_s", -40.0)),
+    "rebound": (("lowest_point_s", -40.0),),
+}
+
+
+def arm_swing_deg(m, scale: float = 1.0):
+    """Arm swing angle phi(t) (deg) for a program: back in the countermovement, forward and
+    up through takeoff (150 deg), highest at the apex (170), down to 40 at landing and back
+    to hanging (0) 0.6 s later unless a rebound follows; cosine between keyframes (C1)."""
+    keys: list[tuple[float, float]] = []
+    for j in m.jumps:
+        ev = j["events"]
+        if keys and j["jump_type"] == "rebound":
+            keys.pop()  # no return to hanging between a landing and its rebound
+        for name, deg in ARM_KEYS.get(j["jump_type"], ()):
+            if name in ev:
+                keys.append((ev[name], deg))
+        if "takeoff_s" in ev:
+            to, ld = ev["takeoff_s"], ev["landing_s"]
+            keys += [(to, 150.0), ((to + ld) / 2, 170.0), (ld, 40.0), (ld + 0.6, 0.0)]
+    keys.sort()
+    tk = np.array([k[0] for k in keys])
+    vk = np.array([k[1] for k in keys]) * scale
+
+    def phi(t: float) -> float:
+        if not len(tk) or t <= tk[0] or t >= tk[-1]:
+            return 0.0
+        i = int(np.searchsorted(tk, t)) - 1
+        s = (t - tk[i]) / (tk[i + 1] - tk[i])
+        return float(vk[i] + (vk[i + 1] - vk[i]) * (1 - math.cos(math.pi * s)) / 2)
+
+    return phi
+
+
 def series(
     jump: str,
     fps: float,
@@ -171,6 +211,8 @@ def series(
     far_px = kw.pop("far_foot_px", 0.0)
     occl = kw.pop("occlude_far_foot", None)
     cam_mode = kw.pop("camera_motion", "none")
+    swing = kw.pop("arm_swing", 0.0)
+    phi = arm_swing_deg(m, float(swing)) if swing else None
     cam_kw = {
         k2: kw.pop(k1)
         for k1, k2 in (
@@ -233,7 +275,10 @@ def series(
                     h = toe + h0
                 if hidden and side_name == "left":
                     h = h0 + z + c  # a hidden foot guessed from the body: moves with the hip
-            elif h0 <= 0.9:  # legs shorten proportionally with the crouch
+            elif phi is not None and part in ("elbow", "wrist"):
+                a = math.radians(phi(tm))  # swing about the shoulder, sagittal plane
+                h = 1.42 + z + c - (1.42 - h0) * math.cos(a)
+            elif h0 <= 0.9:  # legs (and, as before, the wrists) shorten with the crouch
                 h = h0 + zf + cf * (h0 - 0.08) / (0.9 - 0.08)
             else:
                 h = h0 + z + c
@@ -265,6 +310,7 @@ def series(
         (start != 0.0, "trimmed_start"),
         (end_after is not None, "trimmed_end"),
         (noise_px > 0, "landmark_noise"),
+        (bool(swing), "arm_swing"),
     ):
         if on:
             mech.append(name)

@@ -127,6 +127,10 @@ def test_evaluate_case_pass_fail() -> None:
     more["jumps"].append({"jump_type": "cmj", "events": {"takeoff_s": 3.0}, "metrics": {}})
     r3 = evaluate_case("x", [], truth, more)
     assert not r3["pass"] and r3["extra"][0]["takeoff_s"] == 3.0
+    # measured but flagged low confidence (exit 7): still judged on the numbers
+    low = normalize_kmo({**good, "exit_code": 7}, 7)
+    r5 = evaluate_case("x", [], truth, low)
+    assert r5["pass"] and r5["exit_code"] == 7
     # kmo refused: every jump missed, exit code kept
     r4 = evaluate_case("x", [], truth, normalize_kmo({"status": "error", "error": "e"}, 4))
     assert not r4["pass"] and r4["missed"] == [1, 2] and r4["exit_code"] == 4

@@ -154,3 +154,19 @@ def test_steps_never_leave_the_ground() -> None:
     assert tr["jumps"] == [] and "steps" in tr["mechanisms"] and "drift" in tr["mechanisms"]
     # the stance moved toward the camera: the feet end lower in the image
     assert toes[:, -1].min() > toes[:, 0].max() + 5
+
+
+def test_arm_swing_moves_only_the_arms() -> None:
+    t, still, _ = series("cmj", 60, jumps=[dict(jump="rebound", flight_time=0.4)])
+    t, lm, tr = series("cmj", 60, jumps=[dict(jump="rebound", flight_time=0.4)], arm_swing=1.0)
+    arms = [INDEX[n] for n in ("left_elbow", "right_elbow", "left_wrist", "right_wrist")]
+    others = [i for i in range(26) if i not in arms]
+    assert np.array_equal(lm[:, others], still[:, others])
+    quiet = t < tr.events["movement_start_s"]
+    assert np.allclose(lm[quiet], still[quiet], atol=1e-9)
+    for j in tr["jumps"]:
+        apex = np.argmin(np.abs(t - (j["events"]["takeoff_s"] + j["events"]["landing_s"]) / 2))
+        assert _y(lm, "left_wrist")[apex] < _y(lm, "head")[apex]  # hands above the head
+    low = np.argmin(np.abs(t - tr.events["lowest_point_s"]))
+    assert _y(lm, "left_wrist")[low] < _y(still, "left_wrist")[low]  # swung back: higher
+    assert "arm_swing" in tr["mechanisms"]

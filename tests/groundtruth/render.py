@@ -724,8 +724,12 @@ def _encode_pts(
     by the MP4 edit list the muxer then writes)."""
     rate = Fraction(fps).limit_denominator(1001)
     opts = {"video_track_timescale": str(tb.denominator)}
+    # mbtree=0: x264's macroblock-tree lookahead reads uninitialised padding when the width
+    # is not a multiple of 16 and motion vectors point past the right edge (a moving
+    # camera), which made such files differ from run to run; without it they are stable
+    x264 = {"crf": str(crf), "preset": preset, "x264-params": "mbtree=0"}
     with av.open(str(path), "w", format="mp4", options=opts) as cont:
-        st = cont.add_stream("libx264", rate=rate, options={"crf": str(crf), "preset": preset})
+        st = cont.add_stream("libx264", rate=rate, options=x264)
         st.width, st.height = size
         st.pix_fmt = "yuv420p"
         st.time_base = tb
