@@ -198,7 +198,10 @@ def _short(message: str, video: Path) -> str:
 
 
 def process(
-    job: Job, settings: Settings, stage: StageFn | None = None, factory=None  # noqa: ANN001
+    job: Job,
+    settings: Settings,
+    stage: StageFn | None = None,
+    factory=None,  # noqa: ANN001
 ) -> Outcome:
     """Measure one video and write its overlay/plot; never raises for a per-video failure."""
     from kinemotion_cli import report

@@ -25,7 +25,7 @@ from kinemotion_cli.errors import ExitCode, KmoError
 from kinemotion_cli.jumps import Analysis, analyze
 from kinemotion_cli.landmarks import bbox
 from kinemotion_cli.quality import Quality, assess, withhold_damaged
-from kinemotion_cli.subject import Track, track_jumper
+from kinemotion_cli.subject import AMBIGUOUS, Track, candidates
 from kinemotion_cli.video import DecodeReport, VideoInfo, decode, probe
 
 ProgressFn = Callable[[int, "int | None"], None]
@@ -228,9 +228,7 @@ def measure(
     track = analysis = quality = error = None
     if pose.status == "ok":
         try:
-            track = track_jumper(pose.people, times)
-            steady = stabilize(track.landmarks, motion, times)
-            analysis = analyze(times, steady, report.measured_fps, jump=jump, stature_m=stature_m)
+            track, analysis = _jumper(pose, times, motion, report, jump, stature_m)
             analysis = withhold_damaged(analysis, report)
             quality = assess(info, report, motion, track, analysis)
         except KmoError as exc:
@@ -247,6 +245,37 @@ def measure(
         "end_to_end_fps": n / (pose_s + analysis_s) if pose_s + analysis_s > 0 else None,
     }
     return Measured(info, report, motion, pose, track, analysis, quality, error, timing)
+
+
+def _jumper(
+    pose: PoseRun,
+    times: np.ndarray,
+    motion: CameraMotion,
+    report: DecodeReport,
+    jump: str,
+    stature_m: float | None,
+) -> tuple[Track, Analysis]:
+    """The jumper and its analysis. When several people move alike, the jumper is the one
+    who jumps: each is analysed; exactly one with jumps is the jumper, several are
+    ambiguous (exit 4), none is "no jump" (exit 3)."""
+    found = candidates(pose.people, times)
+    results, errors = [], []
+    for track in found:
+        steady = stabilize(track.landmarks, motion, times)
+        try:
+            a = analyze(times, steady, report.measured_fps, jump=jump, stature_m=stature_m)
+            results.append((track, a))
+        except KmoError as exc:
+            if len(found) == 1:
+                raise
+            errors.append(exc)
+    if len(results) == 1:
+        return results[0]
+    if len(results) > 1:
+        raise KmoError(AMBIGUOUS, ExitCode.NOT_MEASURABLE)
+    # nobody jumps: the most likely jumper's reason (a "no jump" before other reasons)
+    return_error = next((e for e in errors if e.code == ExitCode.NO_JUMP), errors[0])
+    raise return_error
 
 
 def _explain(exc: KmoError, motion: CameraMotion) -> KmoError:

@@ -95,8 +95,20 @@ class Track:
         }
 
 
-def track_jumper(people_per_frame: Sequence[Sequence[np.ndarray]], times: np.ndarray) -> Track:
-    """Follow every person and return the jumper's :class:`Track`."""
+AMBIGUOUS = (
+    "several people move as much as each other and more than one of them jumps, so the "
+    "jumper is ambiguous; film one athlete at a time, or crop the video to the jumper."
+)
+
+
+def candidates(people_per_frame: Sequence[Sequence[np.ndarray]], times: np.ndarray) -> list[Track]:
+    """Every person followed over the clip who could be the jumper, most likely first.
+
+    A candidate is present in at least half as many frames as the best-covered person; they
+    are ranked by vertical hip range relative to body height (a standing bystander or a coach
+    barely moves). The first is the jumper unless it moves much like the next ones: then the
+    analysis decides (the jumper is the one who jumps, see :func:`choose`).
+    """
     n = len(people_per_frame)
     tracks = [t for t in build_tracks(people_per_frame, times) if len(t.frames) >= max(3, 0.1 * n)]
     if not tracks:
@@ -113,22 +125,30 @@ def track_jumper(people_per_frame: Sequence[Sequence[np.ndarray]], times: np.nda
     eligible = [s for s in stats if s[1] >= 0.5 * max_cov]
     eligible.sort(key=lambda s: (s[0], s[2]), reverse=True)
     best = eligible[0]
-    if len(eligible) > 1:
-        second = eligible[1]
-        if best[0] > 0.08 and second[0] > 0.75 * best[0] and second[2] > 0.5 * best[2]:
-            raise KmoError(
-                "several people move as much as each other, so the jumper is ambiguous; "
-                "film one athlete at a time, or crop the video to the jumper.",
-                ExitCode.NOT_MEASURABLE,
-            )
-    out = np.full((n, N_KEYPOINTS, 3), np.nan)
-    for i, person in best[3].frames.items():
-        out[i] = person
+    alike = [best] + [
+        s for s in eligible[1:] if best[0] > 0.08 and s[0] > 0.75 * best[0] and s[2] > 0.5 * best[2]
+    ]
     detected = sum(1 for p in people_per_frame if len(p))
-    return Track(
-        np.asarray(times, dtype=float),
-        out,
-        len(tracks),
-        float(best[1]),
-        detected / n if n else 0.0,
-    )
+    out = []
+    for _motion_share, cov, _size, tr in alike:
+        lm = np.full((n, N_KEYPOINTS, 3), np.nan)
+        for i, person in tr.frames.items():
+            lm[i] = person
+        out.append(
+            Track(
+                np.asarray(times, dtype=float),
+                lm,
+                len(tracks),
+                float(cov),
+                detected / n if n else 0.0,
+            )
+        )
+    return out
+
+
+def track_jumper(people_per_frame: Sequence[Sequence[np.ndarray]], times: np.ndarray) -> Track:
+    """The jumper's :class:`Track` when one person clearly moves most; else exit 4."""
+    found = candidates(people_per_frame, times)
+    if len(found) > 1:
+        raise KmoError(AMBIGUOUS, ExitCode.NOT_MEASURABLE)
+    return found[0]

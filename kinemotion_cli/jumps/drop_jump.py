@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kinemotion_cli.jumps.common import G, Measure, index_at, nan_arg, ratio, vertex_time
+from kinemotion_cli.jumps.common import G, Measure, index_at, missing, nan_arg, ratio, vertex_time
 from kinemotion_cli.jumps.types import EventSpec, JumpContext, JumpType, MetricSpec
 
 #: What every jump that starts with a ground contact (from a box or a landing) reports.
@@ -49,12 +49,17 @@ def measure(ctx: JumpContext) -> tuple[dict[str, Measure], dict[str, Measure]]:
     d = ctx.drop
     ev, me = contact_metrics(ctx)
     scale = ctx.scale
+    out_of_view = "the clip starts during the fall: leaving the box is not in view"
+    contact = Measure(d.contact, "s", d.contact_sigma, "first foot point reaches the floor")
+    if d.leave is None:
+        events = {"box_leave_s": missing("s", out_of_view), "contact_start_s": contact, **ev}
+        me["fall_time_s"] = missing("s", out_of_view)
+        me["drop_height_m"] = missing("m", out_of_view)
+        return events, me
     box_m = d.height_px / scale.pixels_per_m
     events = {
         "box_leave_s": Measure(d.leave, "s", d.leave_sigma, "last foot point leaves the box"),
-        "contact_start_s": Measure(
-            d.contact, "s", d.contact_sigma, "first foot point reaches the floor"
-        ),
+        "contact_start_s": contact,
         **ev,
     }
     me["fall_time_s"] = Measure(

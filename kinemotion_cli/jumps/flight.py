@@ -175,8 +175,10 @@ def find_flights(body: Body) -> tuple[list[Flight], list[str]]:
         if why:
             refused.append(f"{body.t[i_apex]:.2f} s: {why}")
             continue
-        ups = [_with_body(body, c, trunk, i_apex) for c in ups]
+        ups = [_with_body(body, c, trunk, i_apex, before=True) for c in ups]
+        downs = [_with_body(body, c, trunk, i_apex, before=False) for c in downs]
         takeoff, sd_to, c_to = _pick(ups, latest=True, frame=1.0 / body.fps)
+        landing, sd_ld, c_ld = _pick(downs, latest=False, frame=1.0 / body.fps)
         flights.append(Flight(takeoff, landing, sd_to, sd_ld, i_apex, c_to, c_ld, trunk, inside))
     return flights, refused
 
@@ -184,19 +186,19 @@ def find_flights(body: Body) -> tuple[list[Flight], list[str]]:
 TRANSFER_BAND = (0.1, 0.5)  # foot samples between 10 % and 50 % of their rise
 
 
-def _with_body(body: Body, c: Contact, trunk: Parabola, i_apex: int) -> Contact:
-    """A departure re-timed from the feet rising with the body.
+def _with_body(body: Body, c: Contact, trunk: Parabola, i_apex: int, before: bool) -> Contact:
+    """A departure (``before``) or an arrival re-timed from the feet moving with the body.
 
-    Once off the floor, a foot rises with the body's ballistic path (the trunk's parabola),
-    so a foot sample ``h`` above its planted level at time ``t`` left when the trunk was
-    ``h`` lower than at ``t``: the parabola gives that moment. Samples in the lower half of
-    the rise carry it (above, the legs tuck). This does not depend on the first few
-    milliseconds, where a toe rolling off the floor, or a pose model drawing the toe up
-    with a rising heel, make the path near the floor ambiguous.
+    Off the floor a foot moves with the body's ballistic path (the trunk's parabola), so a
+    foot sample ``h`` above its planted level at time ``t`` left (or will touch) when the
+    trunk was (will be) ``h`` lower than at ``t``: the parabola gives that moment. Samples
+    in the lower half of the rise carry it (higher up, the legs tuck). This does not depend
+    on the few milliseconds next to the floor, where a toe rolling off it, or a pose model
+    drawing the toe along with a rising heel or a flattening foot, make the path ambiguous.
     """
     t, y = body.t, body.y[:, c.point]
     i0 = index_at(t, c.time)
-    seg = np.arange(max(i0, 0), i_apex + 1)
+    seg = np.arange(max(i0, 0), i_apex + 1) if before else np.arange(i_apex, min(i0, len(t)))
     h = c.level - y[seg]
     if seg.size < 2 or not np.isfinite(h).any() or trunk.a <= 0:
         return c
@@ -209,31 +211,36 @@ def _with_body(body: Body, c: Contact, trunk: Parabola, i_apex: int) -> Contact:
     vertex = trunk.vertex()
     times = []
     for ti, hi_ in zip(t[seg][use], h[use]):
-        target = float(trunk(ti)) + hi_  # the trunk's image y when the foot left
+        target = float(trunk(ti)) + hi_  # the trunk's image y when the foot is on the floor
         disc = trunk.b**2 - 4 * trunk.a * (trunk.c - target)
         if disc < 0:
             continue
-        s0 = (-trunk.b - np.sqrt(disc)) / (2 * trunk.a)
-        if trunk.t0 + s0 <= vertex:
-            times.append(trunk.t0 + s0)
+        root = np.sqrt(disc) * (-1 if before else 1)
+        tc = trunk.t0 + (-trunk.b + root) / (2 * trunk.a)
+        if (tc <= vertex) if before else (tc >= vertex):
+            times.append(tc)
     if not times:
         return c
     est = float(np.median(times))
     spread = 1.4826 * float(np.median(np.abs(np.array(times) - est))) if len(times) > 2 else 0.0
-    speed = max(abs(2 * trunk.a * (est - vertex)), 1e-6)  # the body's speed at takeoff, px/s
+    speed = max(abs(2 * trunk.a * (est - vertex)), 1e-6)  # the body's speed there, px/s
     sd = float(np.hypot(spread / np.sqrt(len(times)), np.hypot(sigma, c.level_sigma) / speed))
     return dataclasses.replace(c, time=est, sigma=max(sd, 1e-4))
 
 
 @dataclass(frozen=True)
 class Drop:
-    """A ballistic fall from an elevated stance (a box) onto the floor."""
+    """A ballistic fall from an elevated stance (a box) onto the floor.
 
-    leave: float
-    leave_sigma: float
+    When the clip starts during the fall, the box is not in view: ``leave``,
+    ``leave_sigma`` and ``height_px`` are None.
+    """
+
+    leave: float | None
+    leave_sigma: float | None
     contact: float
     contact_sigma: float
-    height_px: float  # box level above the floor level, in the image
+    height_px: float | None  # box level above the floor level, in the image
     fall_fit: Parabola | None
 
 
@@ -346,3 +353,31 @@ def _fall_start(
         return start, vertex_sd, fit
     var = float(np.array([0.0, s0, 1.0]) @ fit.cov @ np.array([0.0, s0, 1.0]))
     return start, min(float(np.sqrt(var) / slope), vertex_sd + 0.5 / body.fps), fit
+
+
+FALL_CURVATURE = (0.65, 1.35)  # a fall seen only in part: its curvature within 35 % of g
+MIN_FALL_FRAMES = 4
+
+
+def fall_in_view(body: Body, flight: Flight, ppm: float | None) -> Drop | None:
+    """A clip that starts during the fall onto the floor (the box not in view).
+
+    The ground phase before ``flight`` then begins with an arrival, and before it the trunk
+    falls ballistically from the first frame: a parabola whose curvature is g at the
+    flight's scale.
+    """
+    t = body.t
+    first = arrival(body, 0, min(index_at(t, flight.takeoff) + 1, len(t)))
+    if first is None or ppm is None:
+        return None
+    contact, sd_c, _ = first
+    inside = (t < contact) & np.isfinite(body.trunk_y)
+    if inside.sum() < MIN_FALL_FRAMES:
+        return None
+    fit = fit_parabola(t[inside], body.trunk_y[inside])
+    expected = G * ppm / 2
+    if fit is None or not (FALL_CURVATURE[0] * expected <= fit.a <= FALL_CURVATURE[1] * expected):
+        return None
+    if 2 * fit.a * (contact - fit.t0) + fit.b <= 0:  # not coming down at the contact
+        return None
+    return Drop(None, None, contact, sd_c, None, fit)
