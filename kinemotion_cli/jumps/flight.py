@@ -305,6 +305,11 @@ def find_drop(body: Body, flight: Flight, prev_bound: int, ppm: float | None) ->
     frame = 1.0 / body.fps
     if abs(measured - expected) > max(0.3 * expected, 1.5 * frame):
         return None
+    if fall is not None and fall.n >= 3:
+        # the first contact, re-timed from the feet falling with the body (as for a landing)
+        i_leave = min(max(index_at(t, leave), 0), len(t) - 1)
+        arrivals = [_with_body(body, c, fall, i_leave, before=False) for c in c_arr]
+        contact, sd_c, _ = _pick(arrivals, latest=False, frame=frame)
     return Drop(leave, sd_l, contact, sd_c, height_px, fall)
 
 
