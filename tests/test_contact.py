@@ -29,7 +29,8 @@ EXACT_S = 0.001
 
 
 def product_bound(fps: float) -> float:
-    """The documented takeoff/landing accuracy."""
+    """The documented takeoff/landing accuracy (the heel-rise takeoff that misses it is
+    xfailed in test_jumps.py, on the product's events)."""
     return 0.008 if fps >= 60 else 0.017
 
 
@@ -168,30 +169,6 @@ def test_heel_rise_heels_leave_first_toes_last() -> None:
     heel_down = min(landed[INDEX[f"{s}_heel"]] for s in ("left", "right"))
     assert abs(toe_down - truth.events["landing_s"]) < EXACT_S
     assert heel_down > toe_down + 0.02
-
-
-HEEL_RISE_LATE = {
-    60: "the toe leaves from rest after a heel rise and the hinge fit times it 13.0 ms late "
-    "(product bound 8 ms at >= 60 fps)",
-    120: "the toe leaves from rest after a heel rise and the hinge fit times it 11.7 ms late "
-    "(product bound 8 ms at >= 60 fps)",
-}
-
-
-@pytest.mark.parametrize(
-    "fps",
-    [
-        30,
-        pytest.param(60, marks=pytest.mark.xfail(strict=True, reason=HEEL_RISE_LATE[60])),
-        pytest.param(120, marks=pytest.mark.xfail(strict=True, reason=HEEL_RISE_LATE[120])),
-        240,
-    ],
-)
-def test_heel_rise_toe_off_within_the_product_bound(fps: int) -> None:
-    body, i_apex, truth = _body(fps=fps, heel_rise_s=0.08)
-    ev = _events(body, i_apex)
-    toe_off = max(ev[INDEX[f"{s}_big_toe"]][1].time for s in ("left", "right"))
-    assert abs(toe_off - truth.events["takeoff_s"]) <= product_bound(fps)
 
 
 def test_displaced_landing_has_its_own_level() -> None:
