@@ -272,8 +272,21 @@ def video_and_models(tmp_path_factory) -> tuple[Path, Path]:
     return video, folder
 
 
+RTMO_ANKLES = (
+    "ankle-only contact timing: the (fake) RTMO ankles leave their level before toe-off and "
+    "come back after touch-down; flight 616.7 ms vs 500 ms truth (takeoff 60 ms early, landing "
+    "56 ms late); see test_jumps.py::test_ankles_only_with_a_heel_rise_within_20_ms"
+)
+
+
 @pytest.mark.e2e
-@pytest.mark.parametrize("name,foot", [("rtmpose", "heels and toes"), ("rtmo", "ankles")])
+@pytest.mark.parametrize(
+    "name,foot",
+    [
+        ("rtmpose", "heels and toes"),
+        pytest.param("rtmo", "ankles", marks=pytest.mark.xfail(strict=True, reason=RTMO_ANKLES)),
+    ],
+)
 def test_cli_end_to_end(video_and_models, name, foot) -> None:
     video, folder = video_and_models
     r = run_kmo("analyze", str(video), "--backend", name, "--model-dir", str(folder), "--json")
