@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +149,19 @@ def measured_from_series(  # noqa: ANN201
     report = report if report is not None else decode_report(t, fps)
     camera = camera if camera is not None else static_camera(n)
     return measure(info, report, camera, run, jump, stature_m)
+
+
+def readme_exit_codes() -> list[set[int]]:
+    """The codes of every exit-code table in README.md (one set per table)."""
+    tables: list[set[int]] = []
+    section = False
+    for line in (ROOT / "README.md").read_text().splitlines():
+        if line.startswith("#"):
+            section = line.strip("# ").lower() == "exit codes"
+            if section:
+                tables.append(set())
+            continue
+        m = re.match(r"^\|\s*(\d+)\s*\|", line)
+        if section and m:
+            tables[-1].add(int(m.group(1)))
+    return tables

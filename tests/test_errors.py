@@ -17,23 +17,7 @@ from pathlib import Path
 import pytest
 
 from kinemotion_cli.errors import ExitCode, KmoError
-from tests.conftest import ROOT, SAMPLE, one_error_line, run_kmo
-
-
-def readme_exit_codes() -> list[set[int]]:
-    """The codes of every exit-code table in README.md (one set per table)."""
-    tables: list[set[int]] = []
-    section = False
-    for line in (ROOT / "README.md").read_text().splitlines():
-        if line.startswith("#"):
-            section = line.strip("# ").lower() == "exit codes"
-            if section:
-                tables.append(set())
-            continue
-        m = re.match(r"^\|\s*(\d+)\s*\|", line)
-        if section and m:
-            tables[-1].add(int(m.group(1)))
-    return tables
+from tests.conftest import ROOT, SAMPLE, one_error_line, readme_exit_codes, run_kmo
 
 
 def test_message_is_always_one_line() -> None:
