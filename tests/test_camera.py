@@ -18,6 +18,8 @@ from kinemotion_cli.video import decode, probe
 from tests.conftest import SAMPLE, static_camera
 from tests.landmark_series import series
 
+pytestmark = pytest.mark.xdist_group("camera")  # the decoded sample frames are shared
+
 N = 120  # frames used (2 s at 60 fps: standing, countermovement and takeoff)
 CROP = (60, 80)  # px cut from each side (x, y) so the warped borders never show
 

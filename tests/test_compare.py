@@ -206,6 +206,7 @@ def models(tmp_path_factory):
 
 
 @pytest.mark.e2e
+@pytest.mark.xdist_group("compare-models")  # the fake models are built once
 def test_cli_compare_writes_json_markdown_plot(models, tmp_path) -> None:
     video = SAMPLES / "cmj_60fps.mp4"
     out = {k: tmp_path / f"c.{k}" for k in ("json", "md", "png")}
@@ -259,6 +260,7 @@ RTMO_ANKLES = (
 
 
 @pytest.mark.e2e
+@pytest.mark.xdist_group("compare-models")
 @pytest.mark.parametrize(
     "k",
     [

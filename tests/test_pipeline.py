@@ -16,6 +16,8 @@ from kinemotion_cli.pipeline import Measured, PoseRun, PoseSpec, analyze_video, 
 from tests.conftest import SAMPLE, decode_report, static_camera
 from tests.landmark_series import series
 
+pytestmark = pytest.mark.xdist_group("pipeline")  # one two-configuration run serves several tests
+
 CALLS: list[tuple[str, str, tuple]] = []  # (backend label, method, frame times)
 _T, _LM, _TRUTH = series("cmj", 60)
 

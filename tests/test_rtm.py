@@ -20,6 +20,8 @@ from kinemotion_cli.models import rtmlib_models as rm
 from tests.conftest import SAMPLES, render_once, run_kmo, truth_of
 from tests.onnx_fakes import make_pose, scene_background, write_model_dir
 
+pytestmark = pytest.mark.xdist_group("rtm")  # the fake models are built once
+
 W, H = 540, 960
 BG = 40
 TOP, BOTTOM, LEFT, RIGHT = 300, 700, 220, 320  # the "person" rectangle

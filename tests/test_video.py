@@ -22,6 +22,8 @@ from kinemotion_cli.video import (
 )
 from tests.conftest import SAMPLE, decode_report
 
+pytestmark = pytest.mark.xdist_group("video")  # the undamaged reference decode is shared
+
 TB = Fraction(1, 1000)
 
 
