@@ -185,7 +185,7 @@ def test_markdown_structure() -> None:
     assert "RMS(second difference)/sqrt(6)" in md
 
 
-def test_compare_of_one_jump_has_no_jump_numbers_in_the_labels(measured) -> None:
+def test_compare_of_one_jump_has_no_jump_numbers_in_the_labels() -> None:
     one = Row(Config("mediapipe", "full"), jumps=[_jump(1, {"flight_time_s": 0.5})])
     header, lines = cmp.table_rows(_result([one]))
     labels = [ln[0] for ln in lines]
