@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,3 +62,106 @@ def match_jumps(found: list[dict], truths: list[dict], within_s: float = 0.25) -
             best = None
         pairs.append((tj, best))
     return pairs
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+SAMPLE = SAMPLES / "cmj_60fps.mp4"
+
+
+def one_error_line(stderr: str) -> str:
+    """The only non-empty stderr line (asserting there is exactly one and no traceback)."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def decode_report(times, nominal_fps: float | None = None, **changes):  # noqa: ANN001, ANN201
+    """The DecodeReport an undamaged decode of ``times`` gives (fields overridable)."""
+    import dataclasses
+
+    import numpy as np
+
+    from kinemotion_cli.video import DecodeReport, frame_timing, measured_fps
+
+    times = np.asarray(times, dtype=float)
+    fps = nominal_fps or measured_fps(times, 30.0)
+    dropped, gaps, jitter = frame_timing(times)
+    report = DecodeReport(
+        times=times,
+        measured_fps=measured_fps(times, fps),
+        undecodable=0,
+        concealed=0,
+        duplicate_frames=0,
+        damaged=(),
+        dropped_frames=dropped,
+        gaps=gaps,
+        timestamp_jitter_ms=jitter,
+        warnings=(),
+    )
+    return dataclasses.replace(report, **changes)
+
+
+def static_camera(n: int, **changes):  # noqa: ANN201
+    """The CameraMotion of a camera that did not move over ``n`` frames."""
+    import dataclasses
+
+    import numpy as np
+
+    from kinemotion_cli.camera import CameraMotion
+
+    motion = CameraMotion(
+        np.tile(np.eye(3)[:2], (n, 1, 1)), np.ones(n, bool), "static", None, 0.0, 0.0, 0.0
+    )
+    return dataclasses.replace(motion, **changes)
+
+
+def measured_from_series(  # noqa: ANN201
+    t,  # noqa: ANN001
+    lm,  # noqa: ANN001
+    fps: float,
+    jump: str = "auto",
+    stature_m: float | None = None,
+    report=None,  # noqa: ANN001
+    camera=None,  # noqa: ANN001
+    people=None,  # noqa: ANN001
+):
+    """Run the pipeline's measuring stages (``pipeline.measure``) on a landmark series, as if a
+    pose backend had found exactly these landmarks in a video of these timestamps."""
+    from kinemotion_cli.pipeline import PoseRun, PoseSpec, measure
+    from kinemotion_cli.video import VideoInfo
+
+    n = len(t)
+    info = VideoInfo("synthetic.mp4", 1080, 1920, fps, n, float(t[-1]), 0, "h264")
+    if people is None:
+        people = tuple([lm[i]] for i in range(n))
+    run = PoseRun(
+        PoseSpec("mediapipe"),
+        "ok",
+        None,
+        {"backend": "mediapipe", "model": "pose_landmarker_full", "device_used": "cpu"},
+        None,
+        tuple(people),
+        1.0,
+        n,
+    )
+    report = report if report is not None else decode_report(t, fps)
+    camera = camera if camera is not None else static_camera(n)
+    return measure(info, report, camera, run, jump, stature_m)
+
+
+def readme_exit_codes() -> list[set[int]]:
+    """The codes of every exit-code table in README.md (one set per table)."""
+    tables: list[set[int]] = []
+    section = False
+    for line in (ROOT / "README.md").read_text().splitlines():
+        if line.startswith("#"):
+            section = line.strip("# ").lower() == "exit codes"
+            if section:
+                tables.append(set())
+            continue
+        m = re.match(r"^\|\s*(\d+)\s*\|", line)
+        if section and m:
+            tables[-1].add(int(m.group(1)))
+    return tables

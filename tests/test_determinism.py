@@ -10,17 +10,31 @@ import numpy as np
 import pytest
 
 from kinemotion_cli.jumps import analyze
-from kinemotion_cli.report import to_json
+from kinemotion_cli.report import to_dict, to_json
 from tests.conftest import SAMPLES, run_kmo
 from tests.landmark_series import series
 
 
-def test_analysis_is_deterministic() -> None:
-    t, lm, _ = series("drop_jump", 60, noise_px=1.5, seed=3)
-    a, b = analyze(t, lm.copy(), 60), analyze(t, lm.copy(), 60)
-    assert {k: m.value for k, m in a.metrics.items()} == {k: m.value for k, m in b.metrics.items()}
-    assert {k: m.value for k, m in a.events.items()} == {k: m.value for k, m in b.events.items()}
+def test_analysis_is_deterministic_and_leaves_its_input_alone() -> None:
+    more = [dict(jump="rebound", flight_time=0.45, contact_s=0.2)]
+    t, lm, _ = series("drop_jump", 60, noise_px=1.5, seed=3, jumps=more)
+    before = lm.copy()
+    a, b = analyze(t, lm, 60), analyze(t, lm, 60)
+    np.testing.assert_array_equal(lm, before)
+    assert len(a.jumps) == len(b.jumps) == 2
+    for ja, jb in zip(a.jumps, b.jumps):
+        assert ja.events == jb.events and ja.metrics == jb.metrics  # values, sds, methods
+        assert ja.jump_type == jb.jump_type and ja.scale == jb.scale
     assert np.array_equal(a.hip_h, b.hip_h, equal_nan=True)
+
+
+def test_report_bytes_do_not_depend_on_the_run() -> None:
+    from tests.conftest import measured_from_series
+
+    t, lm, _ = series("cmj", 60, noise_px=1.0, seed=5)
+    one, two = measured_from_series(t, lm, 60), measured_from_series(t, lm.copy(), 60)
+    assert to_json(to_dict(one)) == to_json(to_dict(two))
+    assert "timing" in to_dict(one, timings=True) and "timing" not in to_dict(one)
 
 
 @pytest.mark.e2e

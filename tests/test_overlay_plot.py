@@ -10,8 +10,9 @@ import pytest
 
 from kinemotion_cli.errors import ExitCode, KmoError
 from kinemotion_cli.outputs import atomic_path, ensure_dir, write_text
-from kinemotion_cli.overlay import phase_at, phase_spans
-from tests.conftest import render_once, run_kmo
+from kinemotion_cli.overlay import Annotator, phase_at
+from tests.conftest import measured_from_series, render_once, run_kmo
+from tests.landmark_series import series
 
 SPEC = dict(jump="cmj", fps=30, duration_s=3.0)
 
@@ -107,14 +108,14 @@ def test_cli_overlay_and_plot(gt_dir, tmp_path) -> None:
 @pytest.mark.e2e
 def test_overlay_of_rotated_input_is_upright(gt_dir, tmp_path) -> None:
     from kinemotion_cli.overlay import write_overlay
-    from kinemotion_cli.pipeline import analyze_video
+    from kinemotion_cli.pipeline import PoseSpec, analyze_video
     from kinemotion_cli.plot import write_plot
 
     src = render_once(gt_dir, "ov_cmj_30_rot", rotation=-90, **SPEC)
-    a = analyze_video(str(src))
-    assert a.tracked.info.rotation_deg in (90, 270)
+    a = analyze_video(str(src), PoseSpec("mediapipe"))
+    assert a.video.rotation_deg in (90, 270)
     n = write_overlay(a, tmp_path / "rot.mp4")
-    assert n == len(a.tracked.times)
+    assert n == len(a.decode.times)
     _check_overlay(src, tmp_path / "rot.mp4")
     write_plot(a, tmp_path / "rot.png")
     _check_png(tmp_path / "rot.png")
@@ -127,21 +128,46 @@ def test_overlay_of_rotated_input_is_upright(gt_dir, tmp_path) -> None:
     assert (tmp_path / "rot.png").stat().st_mtime_ns == before
 
 
-def test_phase_spans_cover_the_video() -> None:
-    ev = {"movement_start_s": 1.0, "lowest_point_s": 1.5, "takeoff_s": 1.7, "landing_s": 2.2}
-    spans = phase_spans("cmj", ev, 0.0, 3.0)
-    assert [s[2] for s in spans] == [
-        "standing",
-        "countermovement",
-        "propulsion",
-        "flight",
-        "landing",
-    ]
-    assert spans[0][0] == 0.0 and spans[-1][1] == 3.0
-    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
-    assert phase_at(spans, 1.8) == "flight" and phase_at(spans, 0.2) == "standing"
-    dj = phase_spans("drop_jump", {"box_leave_s": 1.0, "contact_start_s": 1.3}, 0.0, 2.0)
-    assert [s[2] for s in dj] == ["on box", "drop", "ground contact"]
+def test_phase_at() -> None:
+    spans = [(0.0, 1.0, "standing"), (1.0, 1.5, "countermovement"), (1.5, 2.0, "flight")]
+    assert phase_at(spans, 0.0) == "standing" and phase_at(spans, 1.0) == "countermovement"
+    assert phase_at(spans, 1.99) == "flight"
+    assert phase_at(spans, 5.0) == "flight"  # after the last span: the last phase
+
+
+@pytest.fixture(scope="module")
+def three_jumps():  # noqa: ANN201
+    more = [dict(jump="rebound", flight_time=0.45, contact_s=0.2)]
+    t, lm, truth = series("drop_jump", 60, noise_px=0.3, jumps=more)
+    return measured_from_series(t, lm, 60), truth
+
+
+def test_annotator_per_jump_metrics_and_phases(three_jumps) -> None:
+    m, truth = three_jumps
+    ann = Annotator(m)
+    assert sorted(ann.metrics) == [1, 2] and ann.several
+    assert "flight time: 500 ms" in ann.metrics[1]
+    assert "flight time: 450 ms" in ann.metrics[2]
+    assert any(line.startswith("contact time:") for line in ann.metrics[2])
+    for tj in truth["jumps"]:
+        mid = (tj["events"]["takeoff_s"] + tj["events"]["landing_s"]) / 2
+        assert phase_at(ann.spans, mid) == "flight"
+    assert phase_at(ann.spans, 0.1) == "on box"
+    img = np.zeros((1920, 1080, 3), np.uint8)
+    i = int(np.searchsorted(m.decode.times, 1.0))
+    out = ann.draw(img.copy(), i, float(m.decode.times[i]))
+    assert out.shape == img.shape and out.dtype == np.uint8 and out.any()
+
+
+def test_plot_of_several_jumps(three_jumps, tmp_path) -> None:
+    from kinemotion_cli.plot import write_plot
+
+    m, _ = three_jumps
+    write_plot(m, tmp_path / "p.png")
+    _check_png(tmp_path / "p.png")
+    write_plot(m, tmp_path / "p.pdf")
+    assert (tmp_path / "p.pdf").read_bytes()[:5] == b"%PDF-"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.pdf", "p.png"]  # no temp files
 
 
 def test_atomic_write_leaves_old_file_on_error(tmp_path) -> None:

@@ -1,4 +1,6 @@
-"""RTMPose / RTMO backends on fake ONNX models with the real signatures, through real rtmlib."""
+"""RTMPose / RTMO backends on fake ONNX models with the real signatures, through real rtmlib;
+onnxruntime sessions, devices and model files. (Registry, MediaPipe and ``--backend auto``:
+test_backends.py; the pipeline feeding batches: test_pipeline.py.)"""
 
 from __future__ import annotations
 
@@ -12,12 +14,13 @@ import pytest
 
 from kinemotion_cli.backends import BackendOptions, create
 from kinemotion_cli.backends import ort as ortk
-from kinemotion_cli.backends.auto import CPU_CHOICE, choose
 from kinemotion_cli.errors import ExitCode, KmoError
 from kinemotion_cli.landmarks import INDEX
 from kinemotion_cli.models import rtmlib_models as rm
 from tests.conftest import SAMPLES, render_once, run_kmo, truth_of
 from tests.onnx_fakes import make_pose, scene_background, write_model_dir
+
+pytestmark = pytest.mark.xdist_group("rtm")  # the fake models are built once
 
 W, H = 540, 960
 BG = 40
@@ -44,7 +47,9 @@ def models(tmp_path_factory) -> Path:
 
 
 def backend(name: str, models: Path, **kw):
-    return create(name, BackendOptions(model_dir=str(models), quiet=True, **kw))
+    b, choice = create(name, BackendOptions(model_dir=str(models), quiet=True, **kw))
+    assert choice is None  # named, not chosen by auto
+    return b
 
 
 # ------------------------------------------------------------------ landmarks through rtmlib
@@ -148,9 +153,10 @@ def test_absent_provider_analyze_falls_back_compare_reports_unavailable(
     b = backend("rtmpose", models, device="cuda")  # kmo analyze: fall back, warn
     assert b.info["device_used"] == "cpu" and "needs onnxruntime-gpu" in b.info["warnings"][0]
     capsys.readouterr()
-    config = cmp.Config("rtmpose", "balanced", "cuda")
+    spec = cmp.spec_of(cmp.Config("rtmpose", "balanced", "cuda"), str(models), None, "image")
+    assert spec.options.require_device  # compare: a GPU asked by name must be there
     with pytest.raises(KmoError, match="cuda unavailable: CUDA needs onnxruntime-gpu"):
-        create("rtmpose", cmp.backend_options(config, str(models), None, "image"))
+        create(spec.backend, spec.options)
 
 
 def test_broken_gpu_install_is_detected_with_exact_fix() -> None:
@@ -160,16 +166,6 @@ def test_broken_gpu_install_is_detected_with_exact_fix() -> None:
     assert ortk.install_problem(both, [ortk.CUDA, ortk.CPU], "cuda") is None
     assert ortk.install_problem(["onnxruntime"], [ortk.CPU], "cpu") is None
     assert "onnxruntime-gpu" in ortk.install_problem(["onnxruntime"], [ortk.CPU], "cuda")
-
-
-def test_auto_choice_by_hardware(capsys) -> None:
-    opts = BackendOptions()
-    assert choose(opts, [ortk.CUDA, ortk.CPU])[0] == "rtmpose"
-    assert choose(opts, [ortk.CUDA, ortk.CPU])[1].device == "cuda"
-    assert choose(opts, [ortk.COREML, ortk.CPU])[1].device == "coreml"
-    name, o = choose(opts, [ortk.CPU])
-    assert name == CPU_CHOICE and "auto" in o.extra
-    assert "kmo: --backend auto chose" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ throughput options
@@ -202,45 +198,10 @@ def test_batch_across_frames_matches_single(models) -> None:
         np.testing.assert_allclose(g[0], w[0], atol=1e-6)
 
 
-class _Recorder:
-    """A duck-typed backend that records what the pipeline feeds it."""
-
-    def __init__(self, batch: int | None) -> None:
-        self.calls: list[list[float]] = []
-        if batch is not None:
-            self.batch = batch
-            self.infer_batch = self._infer_batch
-
-    def infer(self, image, t):  # noqa: ANN001
-        self.calls.append([t])
-        return [np.full((26, 3), t)]
-
-    def _infer_batch(self, images, times):  # noqa: ANN001
-        assert len(images) == len(times)
-        self.calls.append(list(times))
-        return [[np.full((26, 3), t)] for t in times]
-
-
-def test_pipeline_feeds_batches_of_consecutive_frames(tmp_path) -> None:
-    from kinemotion_cli.pipeline import run_pose
-    from kinemotion_cli.video import probe
-
-    video = render_once(tmp_path, "short", jump="none", fps=30.0, duration_s=0.7)
-    batched, plain = _Recorder(batch=4), _Recorder(batch=None)
-    times, runs, _ = run_pose(str(video), probe(str(video)), [batched, plain])
-    n = len(times)
-    assert n == 21
-    assert [len(c) for c in batched.calls] == [4] * (n // 4) + [n % 4]
-    assert [t for c in batched.calls for t in c] == list(times)  # in order, none twice
-    assert plain.calls == [[t] for t in times]
-    for run in runs:  # each frame's people land at its own index
-        assert [p[0][0, 0] for p in run.people] == list(times)
-
-
 def test_fixed_batch_model_falls_back_to_one(tmp_path) -> None:
     write_model_dir(tmp_path, frame(person=False), "lightweight")
     make_pose(tmp_path / rm.RTMPOSE_MODES["lightweight"][1].filename, (192, 256), batch=1)
-    b = create(
+    b, _ = create(
         "rtmpose", BackendOptions(mode="lightweight", model_dir=str(tmp_path), batch=8, quiet=True)
     )
     assert b.batch == 1 and "--batch ignored" in b.info["warnings"][0]
@@ -313,8 +274,21 @@ def video_and_models(tmp_path_factory) -> tuple[Path, Path]:
     return video, folder
 
 
+RTMO_ANKLES = (
+    "ankle-only contact timing: the (fake) RTMO ankles leave their level before toe-off and "
+    "come back after touch-down; flight 616.7 ms vs 500 ms truth (takeoff 60 ms early, landing "
+    "56 ms late); see test_jumps.py::test_ankles_only_with_a_heel_rise_within_20_ms"
+)
+
+
 @pytest.mark.e2e
-@pytest.mark.parametrize("name,foot", [("rtmpose", "heels, toes and ankles"), ("rtmo", "ankles")])
+@pytest.mark.parametrize(
+    "name,foot",
+    [
+        ("rtmpose", "heels and toes"),
+        pytest.param("rtmo", "ankles", marks=pytest.mark.xfail(strict=True, reason=RTMO_ANKLES)),
+    ],
+)
 def test_cli_end_to_end(video_and_models, name, foot) -> None:
     video, folder = video_and_models
     r = run_kmo("analyze", str(video), "--backend", name, "--model-dir", str(folder), "--json")
@@ -323,9 +297,10 @@ def test_cli_end_to_end(video_and_models, name, foot) -> None:
     obj = json.loads(r.stdout)  # rtmlib's "load ..." chatter must not reach stdout
     assert obj["backend"] == name and obj["device_requested"] == "auto"
     assert obj["device_used"] == "cpu"
-    assert obj["quality"]["foot_signal"].startswith(foot)
+    assert obj["quality"]["contact_points"].startswith(foot)
+    assert obj["jumps_found"] == 1 and obj["jumps"][0]["jump_type"] == "cmj"
     truth = truth_of(video)["metrics"]["flight_time_s"]
-    assert obj["metrics"]["flight_time_s"] == pytest.approx(truth, abs=0.02)
+    assert obj["jumps"][0]["metrics"]["flight_time_s"] == pytest.approx(truth, abs=0.02)
 
 
 @pytest.mark.e2e
@@ -341,8 +316,7 @@ def test_cli_batch_across_frames_same_numbers(video_and_models) -> None:
         objs[batch] = json.loads(r.stdout)
     assert objs["8"]["backend_settings"]["batch"] == 8
     assert objs["1"]["backend_settings"]["batch"] == 1
-    assert objs["8"]["metrics"] == objs["1"]["metrics"]
-    assert objs["8"]["events"] == objs["1"]["events"]
+    assert objs["8"]["jumps"] == objs["1"]["jumps"]
 
 
 @pytest.mark.e2e
@@ -382,13 +356,3 @@ def test_mode_help_lists_each_modes_models_and_input_sizes() -> None:
         assert squeeze(f"{mode} = {det.name} {det.input_size[0]}x{det.input_size[1]}") in text
         assert squeeze(f"{pose.name} {h}x{w}") in text
         assert squeeze(rm.RTMO_MODES[mode].name) in text
-
-
-def test_bench_checks_the_auto_cpu_rule_against_its_measurement() -> None:
-    from kinemotion_cli.bench_rtm import auto_rule_lines
-
-    slower = auto_rule_lines({"mediapipe full": 20.0, "rtmpose lightweight": 10.0})
-    faster = auto_rule_lines({"mediapipe full": 20.0, "rtmpose lightweight": 40.0})
-    assert CPU_CHOICE == "mediapipe"
-    assert "x2.00 -> mediapipe is faster" in slower[1] and slower[1].endswith("(holds)")
-    assert "x0.50 -> rtmpose is faster" in faster[1] and "OUT OF DATE" in faster[1]

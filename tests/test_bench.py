@@ -1,4 +1,5 @@
-"""`kmo bench`: anomaly notes, best configuration, report structure, rows that cannot run."""
+"""`kmo bench` (benchreport.py, bench.py): anomaly notes, best configuration, report structure,
+rows that cannot run, the looped bench videos."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from kinemotion_cli import benchreport as br
+from kinemotion_cli.bench import first_frames, loop_video
+from kinemotion_cli.video import decode, probe
 from tests.conftest import ROOT, SAMPLES
 
 
@@ -181,3 +184,18 @@ def test_committed_quick_report_has_metadata() -> None:
     md = reports[-1].read_text()
     assert "## Run metadata" in md and "| git commit |" in md and "## Notes" in md
     assert reports[-1].with_suffix(".json").exists()
+
+
+def test_loop_video_repeats_the_first_frames_with_continuous_timestamps(tmp_path) -> None:
+    short, long = tmp_path / "short.mp4", tmp_path / "long.mp4"
+    loop_video(str(SAMPLES / "cmj_60fps.mp4"), str(short), 1, frames=12)
+    loop_video(str(short), str(long), 3)
+    stream = decode(str(long), probe(str(long)))
+    images = [f.image for f in stream]
+    r = stream.report
+    assert r.frames == 36 and r.dropped_frames == 0 and r.duplicate_frames == 0
+    assert r.measured_fps == pytest.approx(60.0)
+    src = first_frames(str(SAMPLES / "cmj_60fps.mp4"), 12)
+    for k in (0, 11, 12, 35):  # each loop starts again at the first frame
+        diff = abs(images[k].astype(int) - src[k % 12][0].astype(int)).mean()
+        assert diff < 3, k

@@ -1,0 +1,139 @@
+"""jumps/flight.py: ballistic flights of the whole body, timed by the feet; falls from a box."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kinemotion_cli.jumps.body import build_body
+from kinemotion_cli.jumps.common import G
+from kinemotion_cli.jumps.contact import Contact
+from kinemotion_cli.jumps.flight import _pick, find_drop, find_flights, trunk_tops
+from tests.landmark_series import PPM, series
+
+EXACT_S = 0.001  # noise-free series: exact up to the fits' search grids
+
+
+def _flights(jump: str = "cmj", fps: float = 60, **kw):  # noqa: ANN202
+    t, lm, truth = series(jump, fps, **kw)
+    body = build_body(t, lm, fps)
+    flights, refused = find_flights(body)
+    return body, flights, refused, truth
+
+
+def _contact(time: float, sigma: float, trusted: bool = True, beta: float | None = 0.0):
+    return Contact(0, time, sigma, 900.0, 0.1, (0, 10), beta, trusted)
+
+
+# --------------------------------------------------------------------------- choosing
+
+
+def test_pick_takes_the_last_point_to_leave_and_averages_its_group() -> None:
+    # two points leave together at ~1.000 s (within their noise), one earlier (a heel)
+    cs = [_contact(0.950, 0.001), _contact(1.000, 0.001), _contact(1.001, 0.001)]
+    time, sigma, used = _pick(cs, latest=True, frame=1 / 60)
+    assert time == pytest.approx(1.0005)  # the mean of the two, not the max of noisy values
+    assert sigma == pytest.approx(0.001 / np.sqrt(2))
+    assert len(used) == 3
+    # landing: the first point to arrive decides
+    time, _, _ = _pick(cs, latest=False, frame=1 / 60)
+    assert time == pytest.approx(0.950)
+
+
+def test_pick_ignores_untrusted_and_blurred_points() -> None:
+    cs = [
+        _contact(1.000, 0.001),
+        _contact(1.100, 0.001, trusted=False, beta=0.9),  # moved with the body
+        _contact(1.050, 0.020),  # timed 20x less sharply: a guessed, hidden point
+    ]
+    time, _, used = _pick(cs, latest=True, frame=1 / 60)
+    assert time == pytest.approx(1.000)
+    assert all(c.trusted for c in used) and len(used) == 2
+    # when every point moved with the body, the stillest ones are used
+    moving = [_contact(1.0, 0.001, False, 0.5), _contact(1.2, 0.001, False, 0.9)]
+    assert _pick(moving, latest=True, frame=1 / 60)[0] == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------- flights
+
+
+@pytest.mark.parametrize("fps", [30, 60, 240])
+def test_one_flight_exact_and_ballistic(fps: int) -> None:
+    body, flights, refused, truth = _flights(fps=fps)
+    (fl,) = flights
+    assert abs(fl.takeoff - truth.events["takeoff_s"]) < EXACT_S
+    assert abs(fl.landing - truth.events["landing_s"]) < EXACT_S
+    assert fl.duration == pytest.approx(truth.metrics["flight_time_s"], abs=EXACT_S)
+    inside = int(((body.t > fl.takeoff) & (body.t < fl.landing)).sum())
+    assert fl.frames_inside == inside and inside >= int(0.5 * fps) - 1
+    assert fl.takeoff < body.t[fl.i_apex] < fl.landing
+    ppm, ppm_sd = fl.ppm()  # the trunk's curvature is g at the athlete's scale
+    assert ppm == pytest.approx(PPM, rel=1e-3) and ppm_sd >= 0
+    assert fl.duration_sigma == pytest.approx(np.hypot(fl.takeoff_sigma, fl.landing_sigma))
+    assert len(fl.takeoff_contacts) == 6 and all(c.trusted for c in fl.takeoff_contacts)
+    assert refused == []
+
+
+def test_several_jumps_are_each_found_in_order() -> None:
+    more = [dict(jump="cmj", flight_time=0.45), dict(jump="sj", flight_time=0.4)]
+    body, flights, _, truth = _flights(jumps=more)
+    assert len(trunk_tops(body)) > 3  # more candidate tops than flights ...
+    assert len(flights) == len(truth["jumps"]) == 3  # ... only the real flights are kept
+    for fl, tj in zip(flights, truth["jumps"]):
+        assert abs(fl.takeoff - tj["events"]["takeoff_s"]) < EXACT_S
+        assert abs(fl.landing - tj["events"]["landing_s"]) < EXACT_S
+    assert all(a.landing < b.takeoff for a, b in zip(flights, flights[1:]))
+
+
+def test_leg_tuck_feet_off_a_parabola_still_one_flight() -> None:
+    """Legs tucked in the air: the feet rise above the trunk's parabola; the trunk decides the
+    flight is ballistic and the feet still time it within the product bound (8 ms)."""
+    _, flights, _, truth = _flights(tuck_m=0.06)
+    (fl,) = flights
+    assert abs(fl.takeoff - truth.events["takeoff_s"]) < 0.008
+    assert abs(fl.landing - truth.events["landing_s"]) < 0.008
+
+
+def test_steps_and_drift_are_not_flights() -> None:
+    steps = [(0.2, "left", 0.1), (0.6, "right", 0.1)]
+    _, flights, _, truth = _flights("none", 120, drift_m=(0.0, 0.1), steps=steps, standing_s=1.2)
+    assert truth["jumps"] == [] and flights == []
+
+
+def test_a_heel_raise_is_not_a_flight() -> None:
+    _, flights, _, truth = _flights("none", 60, heel_rise_s=0.3, noise_px=0.5)
+    assert "heel_rise" in truth["mechanisms"] and flights == []
+
+
+@pytest.mark.parametrize("slower", [1.5, 2.0])
+def test_a_flight_whose_curvature_is_not_g_is_refused(slower: float) -> None:
+    """The same motion with its clock slowed (a re-timed slow-motion clip): the trunk's
+    curvature implies a body of 1.75 x slower^2 m, which no human is."""
+    t, lm, _ = series("cmj", 60)
+    body = build_body(t * slower, lm, 60 / slower)
+    flights, refused = find_flights(body)
+    assert flights == []
+    (why,) = refused
+    assert "curvature is not g" in why and f"({1.75 * slower**2:.2f} m)" in why
+
+
+# --------------------------------------------------------------------------- drops
+
+
+@pytest.mark.parametrize("fps", [30, 60])
+def test_drop_from_a_box_is_found_and_timed(fps: int) -> None:
+    body, flights, _, truth = _flights("drop_jump", fps)
+    (fl,) = flights
+    drop = find_drop(body, fl, 0, fl.ppm()[0])
+    assert drop is not None
+    assert abs(drop.leave - truth.events["box_leave_s"]) < EXACT_S
+    assert abs(drop.contact - truth.events["contact_start_s"]) < EXACT_S
+    assert drop.height_px == pytest.approx(truth.metrics["drop_height_m"] * PPM, abs=0.5)
+    # the fall's curvature is fixed by g at the flight's scale
+    assert drop.fall_fit.a == pytest.approx(G * PPM / 2, rel=1e-3)
+    assert drop.leave < drop.contact < fl.takeoff
+
+
+def test_a_standing_jump_has_no_drop() -> None:
+    body, flights, _, _ = _flights("cmj", 60)
+    assert find_drop(body, flights[0], 0, flights[0].ppm()[0]) is None

@@ -1,0 +1,244 @@
+"""pipeline.py: one decode for every configuration, typed immutable stages, failures per
+configuration. Pose backends are fakes registered in the backend registry: they answer each
+frame with the landmarks of a known landmark series, so every later stage really runs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from kinemotion_cli import pipeline
+from kinemotion_cli.backends import BACKENDS, BackendOptions, BackendSpec
+from kinemotion_cli.errors import ExitCode, KmoError
+from kinemotion_cli.pipeline import Measured, PoseRun, PoseSpec, analyze_video, measure, run
+from tests.conftest import SAMPLE, decode_report, static_camera
+from tests.landmark_series import series
+
+pytestmark = pytest.mark.xdist_group("pipeline")  # one two-configuration run serves several tests
+
+CALLS: list[tuple[str, str, tuple]] = []  # (backend label, method, frame times)
+_T, _LM, _TRUTH = series("cmj", 60)
+
+
+class FakeBackend:
+    """People of frame t: the cmj series' landmarks at t (scaled to the image given)."""
+
+    name = "fake"
+
+    def __init__(self, options: BackendOptions) -> None:
+        if options.model == "broken":
+            raise KmoError("fake: cannot load the model")
+        if options.model == "crash":
+            raise RuntimeError("segfault-like surprise")
+        self.label = options.model or "fake"
+        self.empty = options.mode == "empty"
+        if options.batch > 1:
+            self.batch = options.batch
+            self.infer_batch = self._infer_batch
+        self.info = {"backend": "fake", "model": self.label, "device_used": "cpu", "load_s": 0.5}
+        self.closed = False
+
+    def _people(self, image: np.ndarray, t: float) -> list[np.ndarray]:
+        if self.empty:
+            return []
+        k = 540 / image.shape[1]  # image px per video px (the series is drawn 1080 wide)
+        p = _LM[int(np.argmin(np.abs(_T - t)))].copy()
+        p[:, :2] *= 0.5 / k
+        return [p]
+
+    def infer(self, image: np.ndarray, t: float) -> list[np.ndarray]:
+        CALLS.append((self.label, "infer", (t,)))
+        return self._people(image, t)
+
+    def _infer_batch(self, images: list, times: list) -> list[list[np.ndarray]]:
+        CALLS.append((self.label, "batch", tuple(times)))
+        return [self._people(im, t) for im, t in zip(images, times)]
+
+    def close(self) -> None:
+        CALLS.append((self.label, "close", ()))
+
+
+@pytest.fixture(autouse=True)
+def fake_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = BackendSpec("fake", __name__, "FakeBackend", "model", ("a", "b"), "a", ("auto",), "")
+    monkeypatch.setitem(BACKENDS, "fake", spec)
+    CALLS.clear()
+
+
+def spec(model: str, **kw) -> PoseSpec:
+    return PoseSpec("fake", BackendOptions(model=model, **kw))
+
+
+# --------------------------------------------------------------------------- configurations
+
+
+def test_pose_spec_labels() -> None:
+    assert PoseSpec("mediapipe").label == "mediapipe"
+    assert PoseSpec("mediapipe", BackendOptions(model="lite")).label == "mediapipe:lite"
+    assert PoseSpec("rtmpose", BackendOptions(device="cuda")).label == "rtmpose:balanced@cuda"
+    assert PoseSpec("nothing").label == "nothing"
+
+
+@pytest.fixture(scope="module")
+def two() -> dict:
+    """One run with two configurations (the first batched by 4): results, calls, decodes."""
+    mp = pytest.MonkeyPatch()
+    spec_ = BackendSpec("fake", __name__, "FakeBackend", "model", ("a", "b"), "a", ("auto",), "")
+    mp.setitem(BACKENDS, "fake", spec_)
+    seen: list[str] = []
+    real = pipeline.decode
+    mp.setattr(
+        pipeline, "decode", lambda p, i, max_side=None: seen.append(p) or real(p, i, max_side)
+    )
+    CALLS.clear()
+    ticks: list[tuple[int, int | None]] = []
+    try:
+        measured = run(
+            str(SAMPLE), [spec("a", batch=4), spec("b")], progress=lambda *x: ticks.append(x)
+        )
+    finally:
+        mp.undo()
+    return {"measured": measured, "calls": list(CALLS), "decodes": seen, "ticks": ticks}
+
+
+def test_two_configurations_one_decode_both_measured(two) -> None:
+    a, b = two["measured"]
+    calls = two["calls"]
+    assert two["decodes"] == [str(SAMPLE)]  # decoded once ...
+    got_a = [t for c in calls if c[0] == "a" and c[1] == "batch" for t in c[2]]
+    got_b = [c[2][0] for c in calls if c[0] == "b" and c[1] == "infer"]
+    assert got_a == got_b == list(a.decode.times)  # ... every frame to both, in order
+    assert len(got_a) == 221
+    for m in (a, b):
+        assert isinstance(m, Measured) and m.ok and m.error is None
+        assert m.run.status == "ok" and m.run.frames_inferred == 221
+        assert m.analysis.jumps[0].jump_type == "cmj"
+        assert m.quality is not None and m.track is not None
+        assert set(m.timing) == {
+            "total_s",
+            "inference_s",
+            "analysis_s",
+            "inference_fps",
+            "end_to_end_fps",
+        }
+        assert m.run.load_s == 0.5
+    assert a.decode is b.decode and a.camera is b.camera and a.video is b.video
+    assert a.camera.status == "static"
+    np.testing.assert_array_equal(a.track.landmarks, b.track.landmarks)
+    assert [c[0] for c in calls if c[1] == "close"] == ["a", "b"]
+    ticks = two["ticks"]
+    assert ticks[-1] == (221, 221) and [n for n, _ in ticks] == sorted(n for n, _ in ticks)
+
+
+def test_batched_backend_gets_consecutive_frames_in_its_batch_size(two) -> None:
+    batches = [c[2] for c in two["calls"] if c[0] == "a" and c[1] == "batch"]
+    assert [len(x) for x in batches] == [4] * 55 + [1]  # 221 frames
+    assert not [c for c in two["calls"] if c[0] == "a" and c[1] == "infer"]
+
+
+def test_landmarks_come_back_in_video_pixels_with_max_side(two) -> None:
+    full = two["measured"][1]
+    (small,) = run(str(SAMPLE), [spec("b")], max_side=480)  # frames at 270 x 480
+    np.testing.assert_allclose(small.track.landmarks, full.track.landmarks, atol=1e-9)
+    assert small.analysis.jumps[0].events["takeoff_s"].value == pytest.approx(
+        full.analysis.jumps[0].events["takeoff_s"].value
+    )
+
+
+def test_unavailable_configuration_with_keep_going() -> None:
+    ok, broken, crashed = run(
+        str(SAMPLE), [spec("a"), spec("broken"), spec("crash")], keep_going=True
+    )
+    assert ok.ok
+    assert broken.run.status == "unavailable" and broken.run.error == "fake: cannot load the model"
+    assert crashed.run.status == "unavailable"
+    assert crashed.run.error == "RuntimeError: segfault-like surprise"
+    for m in (broken, crashed):
+        assert not m.ok and m.analysis is None and m.track is None and m.run.people == ()
+        assert m.error.code == ExitCode.BAD_INPUT and m.run.frames_inferred == 0
+    with pytest.raises(KmoError, match="cannot load"):
+        run(str(SAMPLE), [spec("a"), spec("broken")])  # without keep_going: raised
+
+
+def test_analysis_failure_is_kept_per_configuration() -> None:
+    nobody = PoseSpec("fake", BackendOptions(model="a", mode="empty"))
+    good, empty = run(str(SAMPLE), [spec("a"), nobody])
+    assert good.ok
+    assert empty.run.status == "ok" and empty.track is None and not empty.ok
+    assert empty.error.code == ExitCode.NOT_MEASURABLE
+    with pytest.raises(KmoError) as exc:  # analyze_video raises the measured error
+        analyze_video(str(SAMPLE), nobody)
+    assert exc.value.code == ExitCode.NOT_MEASURABLE
+
+
+def test_unreadable_video_always_raises(tmp_path) -> None:
+    bad = tmp_path / "x.mp4"
+    bad.write_text("not a video")
+    with pytest.raises(KmoError) as exc:
+        run(str(bad), [spec("a")], keep_going=True)
+    assert exc.value.code == ExitCode.BAD_INPUT
+    assert CALLS == []  # refused before any backend was created
+
+
+def test_measured_and_its_stages_are_immutable(two) -> None:
+    m = two["measured"][0]
+    for obj, field in (
+        (m, "analysis"),
+        (m.run, "status"),
+        (m.video, "fps"),
+        (m.decode, "times"),
+        (m.camera, "status"),
+        (m.track, "landmarks"),
+        (m.analysis, "jumps"),
+        (m.analysis.jumps[0], "jump_type"),
+        (m.quality, "verdict"),
+        (PoseSpec("fake"), "backend"),
+        (BackendOptions(), "device"),
+    ):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, field, None)
+    assert isinstance(m.run.people, tuple) and isinstance(m.analysis.jumps, tuple)
+    assert not hasattr(BackendOptions(), "extra")
+
+
+# --------------------------------------------------------------------------- measure
+
+
+def _pose(t: np.ndarray, lm: np.ndarray) -> PoseRun:
+    people = tuple([lm[i]] for i in range(len(t)))
+    return PoseRun(PoseSpec("fake"), "ok", None, {}, None, people, 0.0, len(t))
+
+
+def test_measure_adds_the_camera_to_a_no_jump() -> None:
+    t, lm, _ = series("none", 60, noise_px=1.0)
+    from kinemotion_cli.video import VideoInfo
+
+    info = VideoInfo("v.mp4", 1080, 1920, 60.0, len(t), float(t[-1]), 0, "h264")
+    blind = static_camera(len(t), status="not measurable", reason="too little still background")
+    m = measure(info, decode_report(t, 60), blind, _pose(t, lm))
+    assert m.error.code == ExitCode.NO_JUMP
+    assert "Camera motion: not measurable (too little still background)" in m.error.message
+    assert "\n" not in m.error.message
+    plain = measure(info, decode_report(t, 60), static_camera(len(t)), _pose(t, lm))
+    assert plain.error.code == ExitCode.NO_JUMP and "Camera motion" not in plain.error.message
+
+
+def test_measure_removes_camera_motion_before_the_analysis() -> None:
+    t, lm, truth = series("cmj", 60)
+    from kinemotion_cli.camera import CameraMotion
+    from kinemotion_cli.video import VideoInfo
+
+    shift = 3.0 * np.arange(len(t))  # the image pans 3 px per frame
+    seen = lm.copy()
+    seen[..., 1] += shift[:, None]  # a tilt: everything moves down the picture
+    to_first = np.tile(np.eye(3)[:2], (len(t), 1, 1))
+    to_first[:, 1, 2] = -shift
+    cam = CameraMotion(to_first, np.ones(len(t), bool), "compensated", None, shift[-1], 0, 0)
+    info = VideoInfo("v.mp4", 1080, 1920, 60.0, len(t), float(t[-1]), 0, "h264")
+    m = measure(info, decode_report(t, 60), cam, _pose(t, seen))
+    (j,) = m.analysis.jumps
+    assert abs(j.events["takeoff_s"].value - truth.events["takeoff_s"]) < 0.001
+    np.testing.assert_array_equal(m.track.landmarks, seen)  # the track is as filmed
+    assert any("the camera moved" in w for w in m.quality.warnings)
