@@ -35,9 +35,13 @@ def test_pick_takes_the_last_point_to_leave_and_averages_its_group() -> None:
     assert time == pytest.approx(1.0005)  # the mean of the two, not the max of noisy values
     assert sigma == pytest.approx(0.001 / np.sqrt(2))
     assert len(used) == 3
-    # landing: the first point to arrive decides
+    # landing: the first point to arrive decides, once another point confirms it: a lone
+    # early point (50 ms before the others, more than a frame) does not
     time, _, _ = _pick(cs, latest=False, frame=1 / 60)
-    assert time == pytest.approx(0.950)
+    assert time == pytest.approx(1.0005)
+    confirmed = [*cs, _contact(0.951, 0.001)]
+    time, _, _ = _pick(confirmed, latest=False, frame=1 / 60)
+    assert time == pytest.approx(0.9505)
 
 
 def test_pick_ignores_untrusted_and_blurred_points() -> None:

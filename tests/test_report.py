@@ -20,7 +20,7 @@ REBOUNDS = [
 ]
 TOP_KEYS = [
     "schema_version", "kmo_version", "video", "status", "jumps_found", "backend", "model",
-    "running_mode", "device_requested", "device_used", "fps", "frames", "duration_s", "width",
+    "model_kind", "running_mode", "device_requested", "device_used", "fps", "frames", "duration_s", "width",
     "height", "rotation_deg", "summary", "jumps", "subject", "quality",
 ]  # fmt: skip
 JUMP_KEYS = [

@@ -5,7 +5,8 @@ The pool uses the *spawn* start method (MediaPipe is not fork-safe once initiali
 
 from __future__ import annotations
 
-from kinemotion_cli.batch import Config, Job, Outcome, process
+from kinemotion_cli import batch
+from kinemotion_cli.batch import Config, Job, Outcome
 from kinemotion_cli.console import ProgressBar
 from kinemotion_cli.engines import Finish, Tally
 from kinemotion_cli.errors import ExitCode
@@ -30,7 +31,9 @@ class SerialExecutor:
                 bar.update(task, description=desc, completed=done, total=total)
 
             try:
-                out = process(job, self.cfg.settings, stage if bar.progress is not None else None)
+                out = batch.process(
+                    job, self.cfg.settings, stage if bar.progress is not None else None
+                )
             finally:
                 bar.remove(task)
             finish(out)
@@ -52,7 +55,7 @@ class PoolExecutor:
         ctx = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
         try:
-            futures = {pool.submit(process, job, self.cfg.settings): job for job in todo}
+            futures = {pool.submit(batch.process, job, self.cfg.settings): job for job in todo}
             for fut in as_completed(futures):
                 job = futures[fut]
                 try:

@@ -106,7 +106,7 @@ def _pick(
     distinct = list({(round(c.time, 9), round(c.level, 6)): c for c in timed}.values())
     ranked = sorted(distinct, key=lambda c: -sign * c.time)
     edge = next((c for c in ranked if any(o is not c and agree(o, c) for o in ranked)), ranked[0])
-    group = [c for c in timed if sign * (edge.time - c.time) <= close(c, edge)]
+    group = [c for c in timed if 0 <= sign * (edge.time - c.time) <= close(c, edge)]
     w = np.array([1.0 / max(c.sigma, 1e-4) ** 2 for c in group])
     time = float(np.sum(w * [c.time for c in group]) / w.sum())
     sigma = float(1.0 / np.sqrt(w.sum()))
