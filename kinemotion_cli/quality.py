@@ -251,6 +251,7 @@ def fps_adequacy(metrics: dict[str, Measure], fps: float, flight_s: float) -> di
     frames); peak velocities by the frame rate (>= 50 fps ok, >= 25 marginal); RSI takes the
     worse of its two terms; depths and heights are spatial (``ok``).
     """
+    fps = round(fps, 6)  # timestamps give 24.999999999 for 25 fps: grade the nominal rate
     flight_frames = flight_s * fps
     out: dict[str, str] = {}
     order = ("ok", "marginal", "inadequate")
@@ -300,7 +301,9 @@ def _jump_quality(j: Jump, track: Track, report: DecodeReport, body_px: float) -
     if fl.frames_inside < OK_FLIGHT_FRAMES:
         reasons.append(f"only {fl.frames_inside} frames in flight: film at 60 fps or more")
     for key, score in conf.items():
-        if score is not None and score < MIN_EVENT_SCORE:
+        if score is None:
+            reasons.append(f"the athlete is not seen around {key.removesuffix('_s')}")
+        elif score < MIN_EVENT_SCORE:
             reasons.append(f"low landmark confidence at {key.removesuffix('_s')} ({score:.2f})")
     if rms is not None and rms > MAX_TRUNK_RMS_SHARE * body_px:
         reasons.append("the body does not follow a clean flight parabola")

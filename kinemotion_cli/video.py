@@ -312,15 +312,33 @@ class _Tally:
         self.undecodable = 0
         self.concealed = 0
         self.duplicates = 0
-        self.bad: list[tuple[int, str]] = []  # (index of the next good frame, cause)
+        # frames that never came out: (their time in the file, or None, and the index of
+        # the next frame out when the time is unknown, cause)
+        self.bad: list[tuple[float | None, int, str]] = []
+        self.t0: float | None = None  # file time of the first frame shown
+        self.reorder = 0  # frames the decoder delays for B-frames (shown before a reference)
+        self.last_key = 0
+        self.last_ref = -1  # the last frame shown that is not a B-frame
         self.corrupt_from: int | None = None  # a concealed frame damages until a keyframe
         self.damaged: list[tuple[int, int, str]] = []  # [first, last] frame indices
         self.stopped: str | None = None
 
-    def corrupt(self, index: int, keyframe: bool) -> None:
-        if keyframe and self.corrupt_from is not None:
-            self.damaged.append((self.corrupt_from, index - 1, "concealed decoding errors"))
-            self.corrupt_from = None
+    def corrupt(self, index: int, keyframe: bool, concealed: bool, bframe: bool) -> None:
+        """Frame ``index`` came out: close or open a range of concealed-error damage."""
+        if keyframe:
+            if self.corrupt_from is not None:
+                self.damaged.append((self.corrupt_from, index - 1, "concealed decoding errors"))
+                self.corrupt_from = None
+            self.last_key = index
+        if concealed:
+            self.concealed += 1
+            if self.corrupt_from is None:
+                # the B-frames shown since the previous reference frame predict from
+                # this one too
+                start = index if bframe else self.last_ref + 1
+                self.corrupt_from = max(min(start, index - self.reorder), self.last_key)
+        if not bframe:
+            self.last_ref = index
 
     def report(self, info: VideoInfo) -> DecodeReport:
         times = np.asarray(self.times)
@@ -328,8 +346,14 @@ class _Tally:
         if self.corrupt_from is not None:
             self.damaged.append((self.corrupt_from, n - 1, "concealed decoding errors"))
         spans = list(self.damaged)
-        for nxt, cause in self.bad:  # missing frames lie between two decoded ones
-            spans.append((max(nxt - 1, 0), min(nxt, n - 1), cause))
+        for t_abs, nxt, cause in self.bad:  # missing frames lie between two decoded ones
+            spread = 0
+            if t_abs is not None and self.t0 is not None and n:
+                # a packet lost in decode order costs a frame up to `reorder` frames away
+                # in display order (the decoder's B-frame delay), so widen by that much
+                nxt = int(np.searchsorted(times, t_abs - self.t0))
+                spread = self.reorder + 1
+            spans.append((max(nxt - 1 - spread, 0), min(nxt + spread, n - 1), cause))
         ranges = []
         for a, b, cause in sorted(spans):
             if n == 0:
@@ -395,13 +419,15 @@ def _decode(
         t0: float | None = None
         last_t = -np.inf
         index = 0
-        for frame, why, _pts in _frames(container, stream):
+        tb = float(stream.time_base) if stream.time_base else None
+        for frame, why, pts in _frames(container, stream):
             if stop.is_set():
                 return
             if frame is None:
                 if why == "undecodable":
                     tally.undecodable += 1
-                    tally.bad.append((index, "undecodable packet"))
+                    t_bad = pts * tb if pts is not None and tb else None
+                    tally.bad.append((t_bad, index, "undecodable packet"))
                     continue
                 tally.stopped = why
                 break
@@ -411,8 +437,9 @@ def _decode(
                 if t0 is not None:
                     t_abs += t0
             if t0 is None:
-                t0 = float(t_abs)
+                t0 = tally.t0 = float(t_abs)
             t = float(t_abs - t0)
+            tally.reorder = max(tally.reorder, int(stream.codec_context.has_b_frames or 0))
             if t <= last_t:  # duplicated or out-of-order timestamp
                 tally.duplicates += 1
                 continue
@@ -426,7 +453,7 @@ def _decode(
                 image = upright(image, rot)
             except (ValueError, MemoryError) as exc:  # undecodable picture: count, go on
                 tally.undecodable += 1
-                tally.bad.append((index, "undecodable picture"))
+                tally.bad.append((t_abs, index, "undecodable picture"))
                 if tally.undecodable > MAX_BAD_PACKETS:
                     tally.stopped = type(exc).__name__
                     break
@@ -434,13 +461,11 @@ def _decode(
             want = (size[1], size[0]) if size else (info.height, info.width)
             if image.shape[:2] != want:  # a damaged frame header
                 tally.undecodable += 1
-                tally.bad.append((index, "damaged frame header"))
+                tally.bad.append((t_abs, index, "damaged frame header"))
                 continue
-            tally.corrupt(index, bool(frame.key_frame))
-            if frame.is_corrupt:
-                tally.concealed += 1
-                if tally.corrupt_from is None:
-                    tally.corrupt_from = index
+            pict = frame.pict_type  # an enum or, in older PyAV, its int (3 = B)
+            bframe = getattr(pict, "name", None) == "B" or pict == 3
+            tally.corrupt(index, bool(frame.key_frame), bool(frame.is_corrupt), bframe)
             last_t = t
             tally.times.append(t)
             out.put(Frame(index, t, image, scale))

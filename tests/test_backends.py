@@ -218,7 +218,7 @@ def test_create_auto_keeps_a_gpu_that_loads(made, capsys) -> None:
     backend, choice = auto.create_auto(BackendOptions(), [ortk.CUDA, ortk.CPU])
     assert backend is made[-1] and len(made) == 1
     assert backend.name == "rtmpose" and backend.opts.device == "cuda" and not backend.closed
-    assert choice == f"rtmpose: {ortk.CUDA} is available"
+    assert choice == f"rtmpose: {ortk.CUDA} is listed"
     assert capsys.readouterr().err == f"kmo: --backend auto chose {choice}\n"
 
 
@@ -228,22 +228,28 @@ def test_create_auto_falls_back_when_the_gpu_does_not_load(made, capsys) -> None
     gpu, cpu = made
     assert gpu.name == "rtmpose" and gpu.closed  # tried, closed
     assert backend is cpu and cpu.name == auto.CPU_CHOICE and cpu.opts.device == "cpu"
-    assert choice.startswith(f"{auto.CPU_CHOICE}: cuda was listed but did not load (")
-    assert "cuDNN" in choice
+    assert choice.startswith(
+        f"{auto.CPU_CHOICE}: {ortk.CUDA} is listed, but rtmpose on cuda runs on cpu: "
+    )
+    assert "cuDNN" in choice and "fell back to the CPU choice" in choice
+    assert (
+        backend.info["auto"]["fell_back"] and backend.info["auto"]["tried"][0]["device"] == "cuda"
+    )
     assert capsys.readouterr().err == ""  # quiet
 
 
 def test_create_auto_cpu_only(made) -> None:
     backend, choice = auto.create_auto(BackendOptions(quiet=True), CPU_ONLY)
     assert backend.name == auto.CPU_CHOICE and len(made) == 1
-    assert (
-        choice
-        == f"{auto.CPU_CHOICE}: CPU only; {auto.CPU_CHOICE} is faster here on the CPU (make bench)"
+    assert choice == (
+        f"{auto.CPU_CHOICE}: onnxruntime offers no GPU provider ({ortk.CPU}); {auto.CPU_WHY}"
     )
 
 
 def test_create_routes_auto_through_the_rule(made, monkeypatch) -> None:
     monkeypatch.setattr(ortk, "available_providers", lambda: list(CPU_ONLY))
     backend, choice = create("auto", BackendOptions(quiet=True))
-    assert backend.name == auto.CPU_CHOICE and choice.startswith(auto.CPU_CHOICE + ": CPU only")
+    assert backend.name == auto.CPU_CHOICE and choice.startswith(
+        auto.CPU_CHOICE + ": onnxruntime offers no GPU provider"
+    )
     assert len(made) == 1  # one backend created, by the rule

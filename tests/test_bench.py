@@ -146,7 +146,7 @@ def test_markdown_report_structure() -> None:
         for ln in md.splitlines()
         if ln.startswith("| mediapipe:lite |") or ln.startswith("| rtmpose:balanced |")
     ]
-    assert len(table) == 2 and all(ln.count("|") == 13 for ln in table)
+    assert len(table) == 2 and all(ln.count("|") == 14 for ln in table)  # incl. model kind
     assert "skipped: no models" in table[1]
     assert "fastest mediapipe:lite @auto batch 1 (30.0 fps)" in md
     json.dumps(doc)  # JSON-ready
@@ -171,10 +171,11 @@ def test_tiny_sweep_in_subprocesses(tmp_path) -> None:
         ("mediapipe:lite", 1, "unavailable"),
     ]
     assert all(r["frames"] == 12 and r["fps"] > 0 and r["peak_mb"] > 50 for r in res[:2])
-    assert res[0]["fake_models"] and "CPU only" in res[2]["reason"]
+    assert res[0]["standins_written"] and res[0]["model_kind"] == "stand-in"
+    assert "cuda" in res[2]["reason"].lower() and res[2]["model_kind"] is None
     assert doc["videos"]["short"]["frames"] == 12
     br.write_report(doc, tmp_path / "r.md", tmp_path / "r.json")
-    assert json.loads((tmp_path / "r.json").read_text())["schema"] == "kmo.bench/1"
+    assert json.loads((tmp_path / "r.json").read_text())["schema"] == br.SCHEMA == "kmo.bench/2"
     assert "mediapipe:lite @cuda: unavailable" in (tmp_path / "r.md").read_text()
 
 

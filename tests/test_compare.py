@@ -252,20 +252,13 @@ def drop_jump_compared(models) -> list[dict]:
     return json.loads(r.stdout)["videos"][0]["configurations"]
 
 
-RTMO_ANKLES = (
-    "ankle-only contact timing: the (fake) RTMO ankles leave their level before toe-off; "
-    "drop-jump flight 616.7 ms vs 500 ms truth; see "
-    "test_jumps.py::test_ankles_only_with_a_heel_rise_within_20_ms"
-)
-
-
 @pytest.mark.e2e
 @pytest.mark.xdist_group("compare-models")
 @pytest.mark.parametrize(
     "k",
     [
         pytest.param(0, id="rtmpose"),
-        pytest.param(1, id="rtmo", marks=pytest.mark.xfail(strict=True, reason=RTMO_ANKLES)),
+        pytest.param(1, id="rtmo"),
     ],
 )
 def test_cli_compare_fake_models_measure_the_drop_jump(drop_jump_compared, k: int) -> None:

@@ -73,29 +73,12 @@ def test_local_slope_window_is_at_least_one_neighbour_each_side() -> None:
     np.testing.assert_allclose(v[1:-1], 2 * t[1:-1], rtol=1e-9)  # central difference
 
 
-SLOPE_NOISE_WINDOW = (
-    "slope_noise assumes int(2 * 0.03 s * fps) + 1 samples in the +-30 ms window ({n}, "
-    "half-integer offsets) but local_slope uses every frame within +-30 ms ({m}): it "
-    "underestimates the slope noise by x{r} at {fps} fps, so the still threshold is too low"
-)
-
-
 @pytest.mark.parametrize(
     "fps",
     [
         30,
-        pytest.param(
-            60,
-            marks=pytest.mark.xfail(
-                strict=True, reason=SLOPE_NOISE_WINDOW.format(n=4, m=3, r=1.58, fps=60)
-            ),
-        ),
-        pytest.param(
-            120,
-            marks=pytest.mark.xfail(
-                strict=True, reason=SLOPE_NOISE_WINDOW.format(n=8, m=7, r=1.22, fps=120)
-            ),
-        ),
+        60,
+        120,
         240,
     ],
 )

@@ -32,16 +32,6 @@ CASES = {
         "drop_jump",
     ),
 }
-KNOWN_MISSES = {
-    "dj_120fps_noisy": "flight time 9.6-10.5 ms short on the noisy 120 fps drop jump (two runs; "
-    "product bound 8 ms at >= 60 fps)",
-}
-
-
-def _case(name: str):  # noqa: ANN202
-    if name in KNOWN_MISSES:
-        return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[name]))
-    return name
 
 
 def _video(gt_dir, name):
@@ -57,7 +47,7 @@ def _analyze(path, *extra):
     return proc.returncode, json.loads(lines[0])
 
 
-@pytest.mark.parametrize("name", [_case(n) for n in CASES])
+@pytest.mark.parametrize("name", list(CASES))
 def test_jump_measured_within_bounds(gt_dir, name: str) -> None:
     path = _video(gt_dir, name)
     truth = truth_of(path)

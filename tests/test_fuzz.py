@@ -291,8 +291,6 @@ def test_fuzz_corpus(tmp_path: Path) -> None:
     assert not problems, "\n".join(problems)
 
 
-
-
 @pytest.mark.parametrize("rc", sorted(ALLOWED))
 def test_allowed_codes_are_documented(rc: int) -> None:
     """Every code the corpus may end with is a real exit code, not a bug, and is in every

@@ -20,8 +20,8 @@ REBOUNDS = [
 ]
 TOP_KEYS = [
     "schema_version", "kmo_version", "video", "status", "jumps_found", "backend", "model",
-    "model_kind", "running_mode", "device_requested", "device_used", "fps", "frames", "duration_s", "width",
-    "height", "rotation_deg", "summary", "jumps", "subject", "quality",
+    "model_kind", "running_mode", "device_requested", "device_used", "fps", "frames",
+    "duration_s", "width", "height", "rotation_deg", "summary", "jumps", "subject", "quality",
 ]  # fmt: skip
 JUMP_KEYS = [
     "index", "jump_type", "events", "event_uncertainty_s", "event_methods", "metrics",

@@ -78,10 +78,11 @@ def local_slope(y: np.ndarray, t: np.ndarray, half_window_s: float) -> np.ndarra
 
 
 def slope_noise(sigma: float, fps: float) -> float:
-    """Standard deviation of :func:`local_slope` for white noise ``sigma`` at ``fps``."""
-    n = max(3, int(2 * SLOPE_HALF_WINDOW_S * fps) + 1)
+    """Standard deviation of :func:`local_slope` for white noise ``sigma`` at ``fps``: the
+    window holds the frames within +-``SLOPE_HALF_WINDOW_S`` (at least one on each side)."""
     dt = 1.0 / fps
-    offsets = (np.arange(n) - (n - 1) / 2) * dt
+    k = max(1, int(np.floor(SLOPE_HALF_WINDOW_S / dt + 1e-9)))  # frames on each side
+    offsets = np.arange(-k, k + 1) * dt
     return float(sigma / np.sqrt(np.sum(offsets**2)))
 
 
