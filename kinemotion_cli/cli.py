@@ -41,7 +41,6 @@ Backend = _enum("Backend", BACKEND_CHOICES)
 Model = _enum("Model", MEDIAPIPE_VARIANTS)
 RtmMode = _enum("RtmMode", RTM_MODES)
 Device = _enum("Device", DEVICES)
-RunningMode = _enum("RunningMode", ("image", "video"))
 Engine = _enum("Engine", ("local", "ray"))
 
 JUMP_HELP = "Jump type: auto classifies; " + ", ".join(
@@ -54,9 +53,6 @@ JumpOpt = Annotated[Jump, typer.Option("--jump", "-j", help=JUMP_HELP)]
 HeightOpt = Annotated[
     float | None,
     typer.Option("--height", min=0.5, max=2.6, help="Athlete stature in metres (sets the scale)."),
-]
-RunningModeOpt = Annotated[
-    RunningMode, typer.Option(help="MediaPipe running mode: image (no lag) or video.")
 ]
 ModelDirOpt = Annotated[
     Path | None,
@@ -108,7 +104,6 @@ def analyze(
     model: Annotated[
         Model | None, typer.Option(help="MediaPipe model (default full; heavy is downloaded).")
     ] = None,
-    running_mode: RunningModeOpt = RunningMode.image,
     mode: Annotated[
         RtmMode,
         typer.Option(help="rtmpose/rtmo model size (detector + pose, input sizes): " + mode_help()),
@@ -243,7 +238,6 @@ def analyze(
         mode=mode.value,
         device=device.value,
         model_dir=str(model_dir) if model_dir else None,
-        running_mode=running_mode.value,
         threads=threads,
         det_every=det_every,
         batch=batch,
@@ -302,7 +296,6 @@ def compare(
         str, typer.Option(help="rtmpose/rtmo sizes, comma list of modes: " + mode_help())
     ] = "balanced",
     devices: Annotated[str, typer.Option(help="Devices: " + ",".join(DEVICES) + ".")] = "auto",
-    running_mode: RunningModeOpt = RunningMode.image,
     model_dir: ModelDirOpt = None,
     threads: ThreadsOpt = None,
     jump: JumpOpt = Jump.auto,
@@ -352,7 +345,6 @@ def compare(
             (lambda v: bar.callback(Path(v).name)) if bar.progress is not None else None,
             model_dir=str(model_dir) if model_dir else None,
             threads=threads,
-            running_mode=running_mode.value,
             jump=jump.value,
             stature_m=height,
         )

@@ -104,7 +104,7 @@ def parse_configs(
     return out
 
 
-def spec_of(c: Config, model_dir: str | None, threads: int | None, running_mode: str):
+def spec_of(c: Config, model_dir: str | None, threads: int | None):
     """The pipeline's :class:`PoseSpec` for a configuration (strict about devices)."""
     from kinemotion_cli.backends import BACKENDS, BackendOptions
     from kinemotion_cli.pipeline import PoseSpec
@@ -118,7 +118,6 @@ def spec_of(c: Config, model_dir: str | None, threads: int | None, running_mode:
             mode=c.variant if not by_model and c.variant else spec.default_variant,
             device=c.device,
             model_dir=model_dir,
-            running_mode=running_mode,
             threads=threads,
             quiet=True,
             require_device=True,
@@ -283,7 +282,6 @@ def compare_video(
     configs: Sequence[Config],
     model_dir: str | None = None,
     threads: int | None = None,
-    running_mode: str = "image",
     jump: str = "auto",
     stature_m: float | None = None,
     progress=None,  # noqa: ANN001 - pipeline.ProgressFn
@@ -291,7 +289,7 @@ def compare_video(
     """Run the pipeline once with every configuration on ``path`` and compare them."""
     from kinemotion_cli.pipeline import run
 
-    specs = [spec_of(c, model_dir, threads, running_mode) for c in configs]
+    specs = [spec_of(c, model_dir, threads) for c in configs]
     measured = run(path, specs, jump, stature_m, progress, keep_going=True)
     rows = [row_of(c, m) for c, m in zip(configs, measured)]
     m0 = measured[0]

@@ -37,15 +37,11 @@ def test_parse_configs_expands_in_order_without_duplicates() -> None:
 
 
 def test_spec_of_is_strict_about_devices_and_carries_the_variant() -> None:
-    s = cmp.spec_of(Config("mediapipe", "lite"), "models/", 2, "video")
+    s = cmp.spec_of(Config("mediapipe", "lite"), "models/", 2)
     assert s.backend == "mediapipe" and s.options.model == "lite"
-    assert (s.options.model_dir, s.options.threads, s.options.running_mode) == (
-        "models/",
-        2,
-        "video",
-    )
+    assert (s.options.model_dir, s.options.threads) == ("models/", 2)
     assert s.options.require_device and s.options.quiet
-    r = cmp.spec_of(Config("rtmpose", "lightweight", "cuda"), None, None, "image")
+    r = cmp.spec_of(Config("rtmpose", "lightweight", "cuda"), None, None)
     assert (r.options.mode, r.options.device, r.options.model) == ("lightweight", "cuda", None)
     assert r.label == "rtmpose:lightweight@cuda" == Config("rtmpose", "lightweight", "cuda").label
 

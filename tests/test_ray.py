@@ -104,20 +104,19 @@ def test_backend_cache_keeps_only_stateless_backends() -> None:
     made: list[_FakeBackend] = []
 
     def fake(name: str, options: BackendOptions):  # noqa: ANN202
-        mode = options.running_mode
-        made.append(_FakeBackend(name, mode, reset=name == "resettable"))
+        made.append(_FakeBackend(name, "image", reset=name == "resettable"))
         return made[-1], None
 
     cache._create = fake
-    image, video = BackendOptions(), BackendOptions(running_mode="video")
+    image = BackendOptions()
     first, _ = cache.create("mediapipe", image)
     first.close()
     again, _ = cache.create("mediapipe", image)
     assert len(made) == 1 and cache.loads == 1 and made[0].closed == 0  # kept, not closed
     assert first.info["load_s"] == 1.5 and again.info["load_s"] == 0.0
     assert again.infer(None, 0.0) == []
-    for _ in range(2):  # VIDEO mode tracks over frames: a fresh one per video
-        b, _ = cache.create("mediapipe", video)
+    for _ in range(2):  # a stateful backend without reset(): a fresh one per video
+        b, _ = cache.create("stateful", image)
         b.close()
     assert len(made) == 3 and made[1].closed == 1 and made[2].closed == 1
     cache.create("resettable", image)

@@ -76,7 +76,6 @@ class BackendOptions:
     mode: str = "balanced"  # rtmlib: lightweight|balanced|performance
     device: str = "auto"
     model_dir: str | None = None
-    running_mode: str = "image"  # mediapipe: image|video
     num_poses: int = 2
     threads: int | None = None
     det_every: int = 1

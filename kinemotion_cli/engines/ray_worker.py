@@ -9,7 +9,7 @@ as the local engines do, and keeps what is costly to set up for the next video:
   per run and fetched by a worker only if it cannot see the folder itself, once per worker;
 * the pose backend: a backend that carries no state from one video to the next (MediaPipe in
   IMAGE mode, or any backend with a ``reset()`` method) is loaded once per worker and reused.
-  Others (RTMPose's tracker, MediaPipe VIDEO mode) are rebuilt for each video from the
+  Others (RTMPose's tracker) are rebuilt for each video from the
   worker's local model files, so results never depend on which videos a worker saw before.
 
 Paths: the driver sends absolute paths. A worker that cannot see a video (no shared storage)
