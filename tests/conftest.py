@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -165,3 +166,18 @@ def readme_exit_codes() -> list[set[int]]:
         if section and m:
             tables[-1].add(int(m.group(1)))
     return tables
+
+
+def main_in_process(monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
+    """Exit code of ``kmo *argv`` run in this process (cli.main, SIGINT handler restored)."""
+    from kinemotion_cli import cli
+
+    monkeypatch.setattr(cli, "silence_native_stderr", lambda: None)
+    monkeypatch.setattr(sys, "argv", ["kmo", *argv])
+    old = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(SystemExit) as exc:
+            cli.main()
+    finally:
+        signal.signal(signal.SIGINT, old)
+    return exc.value.code

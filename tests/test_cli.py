@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import signal
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ from kinemotion_cli.backends import BACKEND_CHOICES
 from kinemotion_cli.errors import ExitCode
 from kinemotion_cli.jumps import JUMP_CHOICES
 from kinemotion_cli.report import CSV_COLUMNS
-from tests.conftest import SAMPLE, one_error_line, run_kmo
+from tests.conftest import SAMPLE, main_in_process, one_error_line, run_kmo
 
 
 def _flat(text: str) -> str:
@@ -47,20 +45,6 @@ def test_help_lists_the_registries_and_output_flags() -> None:
 # --------------------------------------------------------------------------- exit code 7
 
 
-def _main(monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
-    from kinemotion_cli import cli
-
-    monkeypatch.setattr(cli, "silence_native_stderr", lambda: None)
-    monkeypatch.setattr(sys, "argv", ["kmo", *argv])
-    old = signal.getsignal(signal.SIGINT)
-    try:
-        with pytest.raises(SystemExit) as exc:
-            cli.main()
-    finally:
-        signal.signal(signal.SIGINT, old)
-    return exc.value.code
-
-
 def test_low_confidence_exit_code_through_the_cli(monkeypatch, capsys) -> None:  # noqa: ANN001
     from kinemotion_cli import batch
 
@@ -75,11 +59,14 @@ def test_low_confidence_exit_code_through_the_cli(monkeypatch, capsys) -> None: 
         return batch.Outcome(job.index, {**obj, "video": str(job.video)}, 0)
 
     monkeypatch.setattr(batch, "process", process)
-    assert _main(monkeypatch, "analyze", str(SAMPLE), "--json") == ExitCode.LOW_CONFIDENCE
+    assert main_in_process(monkeypatch, "analyze", str(SAMPLE), "--json") == ExitCode.LOW_CONFIDENCE
     out, err = capsys.readouterr()
     assert json.loads(out)["status"] == "ok"  # the numbers are printed all the same
     assert err.startswith("kmo: low confidence:") and len(err.splitlines()) == 1
-    assert _main(monkeypatch, "analyze", str(SAMPLE), "--json", "--accept-low-confidence") == 0
+    assert (
+        main_in_process(monkeypatch, "analyze", str(SAMPLE), "--json", "--accept-low-confidence")
+        == 0
+    )
     assert capsys.readouterr().err == ""
 
 

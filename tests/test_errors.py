@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from kinemotion_cli.errors import ExitCode, KmoError
-from tests.conftest import ROOT, SAMPLE, one_error_line, readme_exit_codes, run_kmo
+from tests.conftest import ROOT, SAMPLE, main_in_process, one_error_line, readme_exit_codes, run_kmo
 
 
 def test_message_is_always_one_line() -> None:
@@ -145,20 +145,6 @@ def test_ctrl_c_exits_130_without_partial_outputs(tmp_path: Path) -> None:
     assert left == [], left
 
 
-def _main(monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
-    from kinemotion_cli import cli
-
-    monkeypatch.setattr(cli, "silence_native_stderr", lambda: None)
-    monkeypatch.setattr(sys, "argv", ["kmo", *argv])
-    old = signal.getsignal(signal.SIGINT)
-    try:
-        with pytest.raises(SystemExit) as exc:
-            cli.main()
-    finally:
-        signal.signal(signal.SIGINT, old)
-    return exc.value.code
-
-
 def test_keyboard_interrupt_maps_to_130(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # noqa: ANN001
     """In-process: a KeyboardInterrupt anywhere in a command gives exit 130 and one line."""
 
@@ -166,7 +152,7 @@ def test_keyboard_interrupt_maps_to_130(monkeypatch: pytest.MonkeyPatch, capsys)
         raise KeyboardInterrupt
 
     monkeypatch.setattr("kinemotion_cli.batch.run_batch", boom)
-    assert _main(monkeypatch, "analyze", str(SAMPLE)) == ExitCode.INTERRUPTED
+    assert main_in_process(monkeypatch, "analyze", str(SAMPLE)) == ExitCode.INTERRUPTED
     assert capsys.readouterr().err.strip().splitlines()[-1] == "kmo: interrupted"
 
 
@@ -177,7 +163,7 @@ def test_internal_error_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys) -> 
         raise ZeroDivisionError("multi\nline")
 
     monkeypatch.setattr("kinemotion_cli.batch.run_batch", boom)
-    assert _main(monkeypatch, "analyze", str(SAMPLE)) == ExitCode.INTERNAL
+    assert main_in_process(monkeypatch, "analyze", str(SAMPLE)) == ExitCode.INTERNAL
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert one_error_line(err).startswith("kmo: internal error: ZeroDivisionError: multi line")
@@ -188,7 +174,7 @@ def test_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch, capsys) -> N
         raise ZeroDivisionError("oops")
 
     monkeypatch.setattr("kinemotion_cli.batch.run_batch", boom)
-    assert _main(monkeypatch, "analyze", str(SAMPLE), "--debug") == ExitCode.INTERNAL
+    assert main_in_process(monkeypatch, "analyze", str(SAMPLE), "--debug") == ExitCode.INTERNAL
     err = capsys.readouterr().err
     assert "Traceback" in err and err.strip().splitlines()[-1].startswith("kmo: internal error")
 
@@ -198,5 +184,5 @@ def test_kmo_error_before_any_video_keeps_its_code(monkeypatch, capsys) -> None:
         raise KmoError("no video files in this folder.", ExitCode.BAD_INPUT)
 
     monkeypatch.setattr("kinemotion_cli.batch.run_batch", refuse)
-    assert _main(monkeypatch, "analyze", "somewhere/") == ExitCode.BAD_INPUT
+    assert main_in_process(monkeypatch, "analyze", "somewhere/") == ExitCode.BAD_INPUT
     assert one_error_line(capsys.readouterr().err) == "kmo: error: no video files in this folder."

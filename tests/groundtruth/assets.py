@@ -40,17 +40,24 @@ def _largest_component(binary: np.ndarray) -> np.ndarray:
     return lab == k
 
 
-def build_assets(footage: Path, out: Path, model: Path, names=None) -> None:
-    """Cut the person out of each clip and write sprite, background, JSON, licence, README."""
-    import mediapipe as mp
+def _landmarker_options(model: Path, num_poses: int):  # noqa: ANN202
+    """IMAGE-mode PoseLandmarker options with segmentation masks, for cutting people out."""
     from mediapipe.tasks.python import BaseOptions, vision
 
-    opts = vision.PoseLandmarkerOptions(
+    return vision.PoseLandmarkerOptions(
         base_options=BaseOptions(model_asset_path=str(model)),
         running_mode=vision.RunningMode.IMAGE,
         output_segmentation_masks=True,
-        num_poses=2,
+        num_poses=num_poses,
     )
+
+
+def build_assets(footage: Path, out: Path, model: Path, names=None) -> None:
+    """Cut the person out of each clip and write sprite, background, JSON, licence, README."""
+    import mediapipe as mp
+    from mediapipe.tasks.python import vision
+
+    opts = _landmarker_options(model, 2)
     out.mkdir(parents=True, exist_ok=True)
     with vision.PoseLandmarker.create_from_options(opts) as lm:
 
@@ -229,21 +236,11 @@ def _sprite_meta(rgba: np.ndarray, x0: int, y0: int, pose: list, extra: dict) ->
 def build_two_people(footage: Path, out: Path, model: Path, scenes=None) -> None:
     """Cut both people out of each two-people clip; background with both removed."""
     import mediapipe as mp
-    from mediapipe.tasks.python import BaseOptions, vision
+    from mediapipe.tasks.python import vision
 
-    opts = vision.PoseLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=str(model)),
-        running_mode=vision.RunningMode.IMAGE,
-        output_segmentation_masks=True,
-        num_poses=1,
-    )
+    opts = _landmarker_options(model, 1)
     out.mkdir(parents=True, exist_ok=True)
-    opts2 = vision.PoseLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=str(model)),
-        running_mode=vision.RunningMode.IMAGE,
-        output_segmentation_masks=True,
-        num_poses=2,
-    )
+    opts2 = _landmarker_options(model, 2)
     k3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
     big = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (61, 61))
     with (
