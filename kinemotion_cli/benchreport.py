@@ -230,9 +230,7 @@ def run_cell_here(cell: Cell) -> Cell:
     from kinemotion_cli.compare import Config, spec_of
     from kinemotion_cli.pipeline import run
 
-    spec = spec_of(
-        Config(cell.backend, cell.variant, cell.device), cell.model_dir, cell.threads, "image"
-    )
+    spec = spec_of(Config(cell.backend, cell.variant, cell.device), cell.model_dir, cell.threads)
     spec = dataclasses.replace(spec, options=dataclasses.replace(spec.options, batch=cell.batch))
     (m,) = run(cell.video, [spec])  # the whole pipeline, --batch as in kmo analyze
     if m.run.status != "ok":

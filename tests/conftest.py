@@ -181,3 +181,10 @@ def main_in_process(monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
     finally:
         signal.signal(signal.SIGINT, old)
     return exc.value.code
+
+
+def sigint_default() -> None:
+    """Popen ``preexec_fn``: give the child the default SIGINT disposition. A shell starts
+    background jobs (``make test &``) with SIGINT ignored, the children inherit that, and
+    Python then never raises KeyboardInterrupt, so a Ctrl-C test would wait in vain."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

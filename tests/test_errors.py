@@ -17,7 +17,15 @@ from pathlib import Path
 import pytest
 
 from kinemotion_cli.errors import ExitCode, KmoError
-from tests.conftest import ROOT, SAMPLE, main_in_process, one_error_line, readme_exit_codes, run_kmo
+from tests.conftest import (
+    ROOT,
+    SAMPLE,
+    main_in_process,
+    one_error_line,
+    readme_exit_codes,
+    run_kmo,
+    sigint_default,
+)
 
 
 def test_message_is_always_one_line() -> None:
@@ -125,6 +133,7 @@ def test_ctrl_c_exits_130_without_partial_outputs(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_default,
     )
     try:
         deadline = time.monotonic() + 300

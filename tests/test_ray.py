@@ -19,7 +19,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import KMO, ROOT, SAMPLES
+from tests.conftest import KMO, ROOT, SAMPLES, sigint_default
 from tests.ray_helpers import (
     HOOKS_ENV,
     NAMES,
@@ -283,7 +283,7 @@ def test_ctrl_c_cancels_the_tasks_and_exits_130(needs_ray, tmp_path: Path) -> No
     cmd += ["--csv-file", str(out / "summary.csv")]
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=kmo_env(**{HOOKS_ENV: str(marks)}),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 240

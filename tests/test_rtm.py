@@ -154,7 +154,7 @@ def test_absent_provider_analyze_falls_back_compare_reports_unavailable(
     b = backend("rtmpose", models, device="cuda")  # kmo analyze: fall back, warn
     assert b.info["device_used"] == "cpu" and "needs onnxruntime-gpu" in b.info["warnings"][0]
     capsys.readouterr()
-    spec = cmp.spec_of(cmp.Config("rtmpose", "balanced", "cuda"), str(models), None, "image")
+    spec = cmp.spec_of(cmp.Config("rtmpose", "balanced", "cuda"), str(models), None)
     assert spec.options.require_device  # compare: a GPU asked by name must be there
     with pytest.raises(KmoError, match="cuda unavailable: CUDA needs onnxruntime-gpu"):
         create(spec.backend, spec.options)
