@@ -110,7 +110,9 @@ def parked(*args, **kwargs):
     for i, frame in enumerate(real(*args, **kwargs)):
         if i == 5:
             marker.write_text("parked")
-            time.sleep(300)  # Ctrl-C arrives here
+            for _ in range(3000):  # Ctrl-C arrives here: short sleeps, because the kernel
+                time.sleep(0.1)  # may hand SIGINT to another thread, and Python acts on it
+                # only when the main thread runs again (one long sleep would not end)
         yield frame
 
 overlay.iter_frames = parked
