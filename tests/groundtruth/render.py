@@ -697,12 +697,20 @@ def _rotate_for_storage(img: np.ndarray, rotation: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(img, k=(-rotation // 90) % 4))
 
 
+def _x264(crf: int, preset: str) -> dict[str, str]:
+    """x264 options that give the same bytes on every run. mbtree=0: x264's macroblock-tree
+    lookahead reads uninitialised padding when the width is not a multiple of 16 and motion
+    vectors point past the right edge (a moving camera, or heavy pixel noise), which made
+    such files differ from run to run; without it they are stable."""
+    return {"crf": str(crf), "preset": preset, "x264-params": "mbtree=0"}
+
+
 def _encode(frames, path: Path, fps: float, crf: int, preset: str, size: tuple[int, int]) -> None:
     rate = Fraction(fps).limit_denominator(1001)
     # track timescale = frame rate numerator, so stored pts are k * denominator (k for integer fps)
     opts = {"video_track_timescale": str(rate.numerator)}
     with av.open(str(path), "w", format="mp4", options=opts) as cont:
-        st = cont.add_stream("libx264", rate=rate, options={"crf": str(crf), "preset": preset})
+        st = cont.add_stream("libx264", rate=rate, options=_x264(crf, preset))
         st.width, st.height = size
         st.pix_fmt = "yuv420p"
         st.time_base = 1 / rate
@@ -724,12 +732,8 @@ def _encode_pts(
     by the MP4 edit list the muxer then writes)."""
     rate = Fraction(fps).limit_denominator(1001)
     opts = {"video_track_timescale": str(tb.denominator)}
-    # mbtree=0: x264's macroblock-tree lookahead reads uninitialised padding when the width
-    # is not a multiple of 16 and motion vectors point past the right edge (a moving
-    # camera), which made such files differ from run to run; without it they are stable
-    x264 = {"crf": str(crf), "preset": preset, "x264-params": "mbtree=0"}
     with av.open(str(path), "w", format="mp4", options=opts) as cont:
-        st = cont.add_stream("libx264", rate=rate, options=x264)
+        st = cont.add_stream("libx264", rate=rate, options=_x264(crf, preset))
         st.width, st.height = size
         st.pix_fmt = "yuv420p"
         st.time_base = tb
