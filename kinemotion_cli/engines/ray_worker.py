@@ -69,10 +69,10 @@ class BackendCache:
 
     @staticmethod
     def reusable(backend: object) -> bool:
-        info = getattr(backend, "info", {}) or {}
+        """MediaPipe (IMAGE mode only, no state between frames) or a backend with reset()."""
         if callable(getattr(backend, "reset", None)):
             return True
-        return getattr(backend, "name", None) == "mediapipe" and info.get("running_mode") == "image"
+        return getattr(backend, "name", None) == "mediapipe"
 
     def create(self, name: str, options: object) -> tuple:
         key = (name, options)
