@@ -16,6 +16,8 @@ options (all off by default, so old callers get the old series):
 - ``jumps``: further jumps, a list of ``JumpDef`` or dicts (``jump="rebound"``...)
 - ``heel_rise_s, heel_rise_m, heel_drop_s``: heel rise before toe-off, toe-first landings
   (heel, ankle and toes follow the plantarflexion of a 0.24 m foot pivoting on the toe)
+- ``toe_mark_m``: the toe landmarks sit this far back from the toe tip along the foot (where
+  a pose model marks the toe joints), so a plantarflexed foot holds them off the floor
 - ``camera_height_m, camera_distance_m``: the pinhole for depth changes
 - ``drift_m=(dx, dz)``, ``steps`` (``StepDef`` or dicts): stance drift, one-foot steps
 - ``camera_motion`` in none|handheld|follow (+ ``camera_shift_frac, camera_rot_deg,
@@ -209,6 +211,7 @@ def series(
     )
     jitter = kw.pop("timestamp_jitter_ms", 0.0)
     far_px = kw.pop("far_foot_px", 0.0)
+    toe_mark = kw.pop("toe_mark_m", 0.0)
     occl = kw.pop("occlude_far_foot", None)
     cam_mode = kw.pop("camera_motion", "none")
     swing = kw.pop("arm_swing", 0.0)
@@ -271,6 +274,8 @@ def series(
                     h = zf + P0
                 elif part == "heel":
                     h = toe + TOE_TO_HEEL * math.sin(plantar_angle(e))
+                elif toe_mark:
+                    h = toe + h0 + toe_mark * math.sin(plantar_angle(e))
                 else:
                     h = toe + h0
                 if hidden and side_name == "left":

@@ -136,6 +136,26 @@ def test_a_point_still_on_the_ground_is_ground_and_missing_is_unknown() -> None:
     assert contact_event(blind, k, i_standing, 0, before=True) == (UNKNOWN, None)
 
 
+def test_a_drop_jump_apex_at_box_height_is_not_standing_on_the_box() -> None:
+    """A jump whose apex comes back to the box's level, with a toe that wobbles on the floor
+    too much to show a still run there: the last still run before the apex is then the box. A point
+    that went below that level in between was not on it at the apex (before: GROUND, and one
+    grounded point vetoes the whole flight)."""
+    box = 0.3
+    flight = float(np.sqrt(8 * box / 9.81))  # the apex rises the box's height
+    t, lm, truth = series("drop_jump", 120, box=box, flight_time=flight)
+    k = INDEX["right_big_toe"]
+    ev = truth.events
+    floor = (t > ev["contact_start_s"] + 0.01) & (t < ev["takeoff_s"] - 0.01)
+    lm = lm.copy()
+    lm[floor, k, 1] += 3.0 * np.sin(2 * np.pi * t[floor] / 0.1)  # a 3 px, 10 Hz wobble
+    body = build_body(t, lm, 120)
+    i_apex = int(np.argmin(np.abs(t - (ev["takeoff_s"] + flight / 2))))
+    assert abs(body.y[i_apex, k] - body.y[int(np.searchsorted(t, 0.3)), k]) < 3  # box level
+    status, _ = contact_event(body, k, i_apex, 0, before=True)
+    assert status != GROUND
+
+
 # --------------------------------------------------------------------------- mechanisms
 
 

@@ -47,21 +47,7 @@ def _analyze(path, *extra):
     return proc.returncode, json.loads(lines[0])
 
 
-KNOWN_MISSES = {
-    "dj_120fps_noisy": "no jump found (exit 3) on the deterministic render: at the flight's "
-    "apex the right toes (3 px pixel noise, crf 26, seen from behind) look planted, because a "
-    "point at a ballistic apex stays within the noise for ~2x36 ms, and one point on the "
-    "ground vetoes the flight",
-}
-
-
-def _case(name: str):  # noqa: ANN202
-    if name in KNOWN_MISSES:
-        return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[name]))
-    return name
-
-
-@pytest.mark.parametrize("name", [_case(n) for n in CASES])
+@pytest.mark.parametrize("name", list(CASES))
 def test_jump_measured_within_bounds(gt_dir, name: str) -> None:
     path = _video(gt_dir, name)
     truth = truth_of(path)

@@ -201,12 +201,22 @@ def _late(ms: float, fps: int):  # noqa: ANN202
     )
 
 
-@pytest.mark.parametrize("fps", [_late(13.0, 60), _late(11.7, 120)])
+@pytest.mark.parametrize("fps", [_late(12.7, 60), _late(12.7, 120)])
 def test_heel_rise_takeoff_within_the_product_bound(fps: int) -> None:
     t, lm, truth = series("cmj", fps, heel_rise_s=0.08)
     (j,) = analyze(t, lm, fps).jumps
     assert abs(j.events["takeoff_s"].value - truth.events["takeoff_s"]) <= bound(fps)
     assert abs(j.metrics["flight_time_s"].value - truth.metrics["flight_time_s"]) <= bound(fps)
+
+
+@pytest.mark.parametrize("fps", [60, 120, 240])
+def test_toe_first_landing_timed_at_touch_where_the_toe_mark_sits_back(fps: int) -> None:
+    """Pose models mark the toe joints, a few cm behind the tip: after a toe-first landing
+    that mark keeps moving down while the foot flattens and reaches its planted level late.
+    The landing is where the foot stops riding on the body's ballistic path."""
+    t, lm, truth = series("cmj", fps, heel_rise_s=0.08, toe_mark_m=0.08)
+    (j,) = analyze(t, lm, fps).jumps
+    assert abs(j.events["landing_s"].value - truth.events["landing_s"]) <= bound(fps)
 
 
 NO_FEET = ("heel", "big_toe", "small_toe")
@@ -266,7 +276,7 @@ LOW_NOISY_LATE = (
         pytest.param(
             60,
             marks=pytest.mark.xfail(
-                strict=True, reason=LOW_NOISY_LATE.format(to=17.2, ld=19.5, ft=36.7, fps=60)
+                strict=True, reason=LOW_NOISY_LATE.format(to=8.5, ld=2.2, ft=10.7, fps=60)
             ),
         ),
         120,

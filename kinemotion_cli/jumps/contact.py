@@ -156,6 +156,41 @@ def _hinge(
     return float(grid[j]), float(rss[j]), float(curv)
 
 
+def kink(
+    tau: np.ndarray, h: np.ndarray, lo: float, hi: float, step: float
+) -> tuple[float, float] | None:
+    """Where a line bends away: ``h = o + d tau`` up to ``t0``, then it also gains
+    ``v (tau - t0) + a/2 (tau - t0)^2`` with ``v >= 0``; ``t0`` searched in [lo, hi].
+
+    Returns (t0, its standard deviation), or None when nothing bends (no gain after the
+    best ``t0``). The deviation is the profile's: half the span of ``t0`` whose residual
+    stays within one noise variance of the best (a kink's residual is not a parabola in
+    ``t0``, so its curvature at the minimum would say too little).
+    """
+    grid = np.arange(lo, hi + step / 2, step)
+    rss = np.full(len(grid), np.inf)
+    gain = np.zeros(len(grid))
+    for j, t0 in enumerate(grid):
+        s = np.clip(tau - t0, 0.0, None)
+        cols = [np.ones_like(tau), tau, s, 0.5 * s * s]
+        x = np.stack(cols, axis=1)
+        coef, *_ = np.linalg.lstsq(x, h, rcond=None)
+        if coef[2] < 0:  # it cannot start by moving back: no velocity step
+            x = np.stack([cols[0], cols[1], cols[3]], axis=1)
+            coef, *_ = np.linalg.lstsq(x, h, rcond=None)
+            coef = np.array([coef[0], coef[1], 0.0, coef[2]])
+            x = np.stack(cols, axis=1)
+        rss[j] = float(np.sum((h - x @ coef) ** 2))
+        gain[j] = float(coef[2] * (tau.max() - t0) + 0.5 * coef[3] * (tau.max() - t0) ** 2)
+    j = int(np.argmin(rss))
+    if not np.isfinite(rss[j]) or gain[j] <= 0:
+        return None
+    var = rss[j] / max(len(tau) - 5, 1)
+    inside = grid[rss <= rss[j] + var]
+    sd = max(0.5 * float(inside.max() - inside.min()), step)
+    return float(grid[j]), sd
+
+
 def _onset(tau: np.ndarray, h: np.ndarray, t_path: float, thr: float) -> float | None:
     """Where a point that leaves from rest really left, if the frames show it.
 
@@ -361,16 +396,20 @@ def contact_event(
     # Clearly airborne: above the noise and a tenth of the way up; the hinge fit then finds
     # the moment of leaving from the shape of the path, so this threshold does not bias it.
     noise_thr = K_NOISE * float(np.hypot(sigma, level_sd))
-    if start == 0 or apex_h <= noise_thr:
-        return GROUND, None
     thr = max(noise_thr, CLEAR_SHARE * apex_h)
     n_pl = len(planted_idx)
     # Once off its level the point stays off it until the reference frame: a still run it
     # later goes below (e.g. the box before a drop, seen from the next flight) is not the
-    # level it left from.
+    # level it left from, and a point back at that level at the reference frame is not on
+    # the ground there.
     between = h[n_pl:]
-    if np.isfinite(between).any() and np.nanmin(between) < -thr:
+    grounded = start == 0 or apex_h <= noise_thr
+    # (a point noisier than its estimate may dip 3 noise sigmas; twice that is a real dip)
+    deepest = -2 * noise_thr if grounded else -thr
+    if np.isfinite(between).any() and np.nanmin(between) < deepest:
         return UNKNOWN, None
+    if grounded:
+        return GROUND, None
     above = np.isfinite(h) & (h > thr)
     last_low = n_pl - 1
     for p in range(len(seq) - 1, n_pl - 1, -1):

@@ -24,7 +24,7 @@ from scipy.signal import find_peaks
 from kinemotion_cli import signal as sig
 from kinemotion_cli.jumps.body import Body
 from kinemotion_cli.jumps.common import G, Parabola, fit_parabola, index_at
-from kinemotion_cli.jumps.contact import AIR, GROUND, Contact, contact_event
+from kinemotion_cli.jumps.contact import AIR, GROUND, Contact, contact_event, kink
 
 MIN_STATURE_M, MAX_STATURE_M = 0.8, 2.6  # body heights that make a curvature plausible
 MAX_FLIGHT_S = 1.5  # a 2.7 m jump: nobody flies longer
@@ -32,6 +32,7 @@ MIN_INSIDE_FRAMES = 3  # frames strictly inside a flight, to check it is ballist
 CANDIDATE_PROMINENCE = 0.01  # trunk tops at least 1 % of body height above their dips
 CANDIDATE_CUTOFF_HZ = 6.0  # the trunk is smoothed this much to find candidate tops
 MAX_TRUNK_RMS = 0.03  # the trunk's parabola fits within 3 % of body height (RMS)
+TOLD_APART_FRAMES = 0.25  # points' events closer than this share of a frame are one event
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,10 @@ def _pick(
 
     def close(a: Contact, b: Contact) -> float:
         # Landmarks err more than their fits say, and differently from point to point: events
-        # within a frame interval of each other are not told apart. A heel leaving before a
-        # toe (heel rise) or touching after it (toe-first landing) is further apart.
-        return max(2.0 * float(np.hypot(a.sigma, b.sigma)), frame)
+        # within a quarter of a frame interval of each other are not told apart. A heel
+        # leaving before a toe (heel rise) or touching after it (toe-first landing) is
+        # further apart, and must not pull the event with it.
+        return max(2.0 * float(np.hypot(a.sigma, b.sigma)), TOLD_APART_FRAMES * frame)
 
     def agree(a: Contact, b: Contact) -> bool:
         return abs(a.time - b.time) <= close(a, b)
@@ -225,7 +227,52 @@ def _with_body(body: Body, c: Contact, trunk: Parabola, i_apex: int, before: boo
     spread = 1.4826 * float(np.median(np.abs(np.array(times) - est))) if len(times) > 2 else 0.0
     speed = max(abs(2 * trunk.a * (est - vertex)), 1e-6)  # the body's speed there, px/s
     sd = float(np.hypot(spread / np.sqrt(len(times)), np.hypot(sigma, c.level_sigma) / speed))
-    return dataclasses.replace(c, time=est, sigma=max(sd, 1e-4))
+    c = dataclasses.replace(c, time=est, sigma=max(sd, 1e-4))
+    return c if before else _arrival_on_path(body, c, trunk)
+
+
+PATH_AIR_S = 0.08  # airborne frames this close to a landing show the foot riding on the body
+PATH_GROUND_S = 0.06  # ... and the frames this close after it show the floor holding it
+PATH_SEARCH_S = (0.04, 0.02)  # the landing is looked for this far towards the flight / ground
+TOE_JOINT_BODY = 0.03  # toe joints stand at most ~5 cm (3 % of stature) off the floor at touch
+
+
+def _arrival_on_path(body: Body, c: Contact, trunk: Parabola) -> Contact:
+    """Re-time an arrival as the moment the point stops riding on the body's ballistic path.
+
+    In the air a foot point moves with the trunk's parabola plus a slowly changing offset;
+    a foot lands with the body's speed, and from that moment the floor holds it back: the
+    point's height relative to the parabola bends (a broken-line fit finds where). This
+    needs no planted level, so it holds where a landmark sits on a foot that rotates about
+    the toes after a toe-first landing: the landmark keeps moving after the toes touch, but
+    no longer with the body. (A takeoff has no such bend: the toes roll off the floor from
+    rest and reach the body's speed over some tens of ms; it is timed from the level.)
+    """
+    t, y = body.t, body.y[:, c.point]
+    tau = t - c.time  # from the flight towards the ground
+    near, far = PATH_SEARCH_S
+    sel = np.isfinite(y) & (tau >= -near - PATH_AIR_S) & (tau <= far + PATH_GROUND_S)
+    # both sides need 3 frames within those windows, where the assumptions hold (below
+    # about 50 fps they do not: the level-based time stands)
+    if np.sum(sel & (tau < -near)) < 3 or np.sum(sel & (tau > far)) < 3:
+        return c
+    tau_s = tau[sel]
+    r = y[sel] - trunk(t[sel])  # the point relative to the path (image y, down)
+    fit = kink(tau_s, -r, -near, far, max(0.025 / body.fps, 1e-4))
+    if fit is None:
+        return c
+    s0, sd = fit
+    # At the touch the point is at most a toe joint's height above where it comes to rest
+    # (the tip touches, the foot then flattens): a bend higher up is the model guessing a
+    # hidden point, not the floor.
+    air = tau_s < s0
+    if air.sum() < 2:
+        return c
+    ride = np.polyfit(tau_s[air], r[air], 1)  # the point riding on the path, up to the bend
+    above = c.level - float(trunk(c.time + s0) + np.polyval(ride, s0))
+    if above > TOE_JOINT_BODY * body.body_px:
+        return c
+    return dataclasses.replace(c, time=c.time + s0, sigma=max(sd, 1e-4))
 
 
 @dataclass(frozen=True)
