@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kinemotion_cli import second_look
 from kinemotion_cli.backends import BACKENDS, BackendOptions, PoseBackend, create
 from kinemotion_cli.camera import CameraMotion, CameraTracker, stabilize
 from kinemotion_cli.errors import ExitCode, KmoError
@@ -187,6 +188,7 @@ def run(
                 flush()
         if images:
             flush()
+        looked = _second_look(path, info, max_side, live, np.asarray(stream.report.times))
     finally:
         for b, _, _ in loaded:
             if b is not None:
@@ -203,13 +205,39 @@ def run(
                 spec,
                 "ok",
                 None,
-                dict(backend.info),
+                {**backend.info, "second_look": looked.get(id(feeder), {"frames": 0, "found": 0})},
                 choice,
                 tuple(feeder.people),
                 feeder.infer_s,
                 len(feeder.people),
             )
         out.append(measure(info, report, motion, pose, jump, stature_m, pose_s))
+    return out
+
+
+def _second_look(
+    path: str, info: VideoInfo, max_side: int | None, feeders: list[_Feeder], times: np.ndarray
+) -> dict[int, dict]:
+    """Look again, on crops, for people each configuration lost for a moment
+    (``second_look.py``); one more decode when any did. Returns per feeder (by id) how many
+    frames were looked at and in how many somebody was found."""
+    todo = {id(f): second_look.gaps(f.people, times) for f in feeders}
+    out = {k: {"frames": len(v), "found": 0} for k, v in todo.items()}
+    if not any(todo.values()):
+        return out
+    for i, frame in enumerate(decode(path, info, max_side=max_side)):
+        for f in feeders:
+            boxes = todo[id(f)].get(i)
+            if not boxes or i >= len(f.people):
+                continue
+            t0 = time.perf_counter()
+            extra = second_look.look(
+                frame.image, frame.scale, frame.t, boxes, f.people[i], f.backend.infer
+            )
+            f.infer_s += time.perf_counter() - t0
+            if extra:
+                f.people[i] = [*f.people[i], *extra]
+                out[id(f)]["found"] += 1
     return out
 
 

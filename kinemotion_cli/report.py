@@ -185,6 +185,18 @@ def _quality(q: Quality) -> dict:
     }
 
 
+def _subject(m: Measured) -> dict | None:
+    """Who was measured, and how many frames the pose model looked at again on a crop."""
+    if m.track is None:
+        return None
+    look = m.run.info.get("second_look") or {"frames": 0, "found": 0}
+    return {
+        **m.track.subject(),
+        "second_look_frames": int(look["frames"]),
+        "second_look_found": int(look["found"]),
+    }
+
+
 def to_dict(m: Measured, timings: bool = False) -> dict:
     """The JSON object for one measured video."""
     info, run, a, q = m.video, m.run, m.analysis, m.quality
@@ -211,7 +223,7 @@ def to_dict(m: Measured, timings: bool = False) -> dict:
         "rotation_deg": info.rotation_deg,
         "summary": summary(jumps),
         "jumps": jumps,
-        "subject": m.track.subject() if m.track is not None else None,
+        "subject": _subject(m),
         "quality": _quality(q) if q is not None else None,
     }
     settings = {k: run.info[k] for k in BACKEND_SETTINGS if k in run.info}

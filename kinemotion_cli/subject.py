@@ -17,6 +17,7 @@ from kinemotion_cli.landmarks import INDEX, N_KEYPOINTS, bbox
 
 MAX_MATCH = 0.6  # centre distance / box height allowed between frames
 MAX_AGE_S = 1.0
+MIN_TRACK_SHARE = 0.1  # a person seen in fewer frames than this share is not followed
 
 
 @dataclass
@@ -110,7 +111,11 @@ def candidates(people_per_frame: Sequence[Sequence[np.ndarray]], times: np.ndarr
     analysis decides (the jumper is the one who jumps, see :func:`choose`).
     """
     n = len(people_per_frame)
-    tracks = [t for t in build_tracks(people_per_frame, times) if len(t.frames) >= max(3, 0.1 * n)]
+    tracks = [
+        t
+        for t in build_tracks(people_per_frame, times)
+        if len(t.frames) >= max(3, MIN_TRACK_SHARE * n)
+    ]
     if not tracks:
         raise KmoError(
             "nobody was detected in the video; film the whole athlete, well lit, "

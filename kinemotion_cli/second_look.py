@@ -1,0 +1,100 @@
+"""Second look: run the pose model again on a crop around a person the first pass lost.
+
+The pose detector sees the whole frame at a low resolution, so a small or far athlete
+beside a nearer person is missed in some frames, often in the fastest ones (the flight).
+Where a followed person is missing between two frames that show them (a gap of at most
+:data:`MAX_GAP_S`), the model looks again at a crop around where they must be: the union
+of their boxes before and after the gap, widened by the room a jump needs. A person found
+there is kept when it is not someone already detected in that frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from kinemotion_cli.landmarks import bbox
+from kinemotion_cli.subject import MIN_TRACK_SHARE, build_tracks
+
+MAX_GAP_S = 1.0  # gaps up to this long are looked at again (a flight lasts < 1 s)
+MARGIN = 0.5  # the crop is the boxes' union widened by this share of the person's height
+SAME_PERSON = 0.3  # centres closer than this share of the height are the same person
+
+Box = np.ndarray  # [x0, y0, x1, y1] in video pixels
+
+
+def gaps(people: Sequence[Sequence[np.ndarray]], times: np.ndarray) -> dict[int, list[Box]]:
+    """Frames to look at again, each with the crop boxes (video pixels) to look in."""
+    n = len(people)
+    out: dict[int, list[Box]] = {}
+    for tr in build_tracks(people, times):
+        if len(tr.frames) < max(3, MIN_TRACK_SHARE * n):
+            continue
+        seen = sorted(tr.frames)
+        for a, b in zip(seen, seen[1:]):
+            if b - a < 2 or times[b] - times[a] > MAX_GAP_S:
+                continue
+            ba, bb = bbox(tr.frames[a]), bbox(tr.frames[b])
+            if ba is None or bb is None:
+                continue
+            h = max(ba[3] - ba[1], bb[3] - bb[1])
+            union = np.array([min(ba[0], bb[0]), min(ba[1], bb[1]), max(ba[2], bb[2]),
+                              max(ba[3], bb[3])])  # fmt: skip
+            box = union + MARGIN * h * np.array([-1.0, -1.0, 1.0, 1.0])
+            for i in range(a + 1, b):
+                out.setdefault(i, []).append(box)
+    return out
+
+
+def _centre(person: np.ndarray) -> tuple[np.ndarray, float] | None:
+    b = bbox(person)
+    if b is None:
+        return None
+    return np.array([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]), max(b[3] - b[1], 1.0)
+
+
+def look(
+    image: np.ndarray,
+    scale: float,
+    t: float,
+    boxes: list[Box],
+    known: Sequence[np.ndarray],
+    infer: Callable[[np.ndarray, float], list[np.ndarray]],
+) -> list[np.ndarray]:
+    """People found in the crops of one frame (video pixels) who are not among ``known``.
+
+    ``image`` is the decoded frame, ``scale`` its pixels-to-video factor; ``infer`` is the
+    backend's single-image inference.
+    """
+    h_img, w_img = image.shape[:2]
+    found: list[np.ndarray] = []
+    for box in boxes:
+        x0, y0, x1, y1 = (box / scale).round().astype(int)
+        x0, y0 = max(x0, 0), max(y0, 0)
+        x1, y1 = min(x1, w_img), min(y1, h_img)
+        if x1 - x0 < 16 or y1 - y0 < 16:
+            continue
+        crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+        want = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+        best, best_d = None, np.inf
+        for p in infer(crop, t):
+            p = p.copy()
+            p[:, 0] = (p[:, 0] + x0) * scale
+            p[:, 1] = (p[:, 1] + y0) * scale
+            cs = _centre(p)
+            if cs is None:
+                continue
+            c, size = cs
+            if any(
+                (ck := _centre(q)) is not None
+                and np.linalg.norm(ck[0] - c) < SAME_PERSON * max(size, ck[1])
+                for q in [*known, *found]
+            ):
+                continue
+            d = float(np.linalg.norm(c - want))
+            if d < best_d:
+                best, best_d = p, d
+        if best is not None:
+            found.append(best)
+    return found
