@@ -165,10 +165,18 @@ def run(
     times: list[float] = []
     scales: list[float] = []
     n = 0
+    looked = {id(f): {"frames": 0, "found": 0, "discovered": 0} for f in live}
+
+    last_t: list[float | None] = [None]
 
     def flush() -> None:
         for f in live:
             f.feed(images, times, scales)
+        for j, (im, t, k) in enumerate(zip(images, times, scales)):
+            if second_look.discovery_frame(t, last_t[0]):
+                for f in live:
+                    _discover(f, len(f.people) - len(images) + j, im, t, k, looked)
+            last_t[0] = t
         mask_source = live[0].people[-len(images) :] if live else [[] for _ in images]
         for im, k, people in zip(images, scales, mask_source):
             camera.update(im, k, [b for p in people if (b := bbox(p)) is not None])
@@ -188,7 +196,7 @@ def run(
                 flush()
         if images:
             flush()
-        looked = _second_look(path, info, max_side, live, np.asarray(stream.report.times))
+        _second_look(path, info, max_side, live, np.asarray(stream.report.times), looked)
     finally:
         for b, _, _ in loaded:
             if b is not None:
@@ -205,7 +213,7 @@ def run(
                 spec,
                 "ok",
                 None,
-                {**backend.info, "second_look": looked.get(id(feeder), {"frames": 0, "found": 0})},
+                {**backend.info, "second_look": looked[id(feeder)]},
                 choice,
                 tuple(feeder.people),
                 feeder.infer_s,
@@ -215,16 +223,35 @@ def run(
     return out
 
 
+def _discover(f: _Feeder, i: int, image: np.ndarray, t: float, k: float, looked: dict) -> None:
+    """Frame ``i``: look at the frame's tiles for people the full frame did not show."""
+    h, w = image.shape[:2]
+    t0 = time.perf_counter()
+    extra = second_look.look(
+        image, k, t, second_look.tiles(w * k, h * k), f.people[i], f.backend.infer, every=True
+    )
+    f.infer_s += time.perf_counter() - t0
+    if extra:
+        f.people[i] = [*f.people[i], *extra]
+        looked[id(f)]["discovered"] += 1
+
+
 def _second_look(
-    path: str, info: VideoInfo, max_side: int | None, feeders: list[_Feeder], times: np.ndarray
-) -> dict[int, dict]:
+    path: str,
+    info: VideoInfo,
+    max_side: int | None,
+    feeders: list[_Feeder],
+    times: np.ndarray,
+    out: dict[int, dict],
+) -> None:
     """Look again, on crops, for people each configuration lost for a moment
-    (``second_look.py``); one more decode when any did. Returns per feeder (by id) how many
-    frames were looked at and in how many somebody was found."""
+    (``second_look.py``); one more decode when any did. Counts, per feeder (by id), the
+    frames looked at and those in which somebody was found, into ``out``."""
     todo = {id(f): second_look.gaps(f.people, times) for f in feeders}
-    out = {k: {"frames": len(v), "found": 0} for k, v in todo.items()}
+    for key, frames in todo.items():
+        out[key]["frames"] = len(frames)
     if not any(todo.values()):
-        return out
+        return
     for i, frame in enumerate(decode(path, info, max_side=max_side)):
         for f in feeders:
             boxes = todo[id(f)].get(i)
@@ -238,7 +265,6 @@ def _second_look(
             if extra:
                 f.people[i] = [*f.people[i], *extra]
                 out[id(f)]["found"] += 1
-    return out
 
 
 def measure(

@@ -189,11 +189,12 @@ def _subject(m: Measured) -> dict | None:
     """Who was measured, and how many frames the pose model looked at again on a crop."""
     if m.track is None:
         return None
-    look = m.run.info.get("second_look") or {"frames": 0, "found": 0}
+    look = m.run.info.get("second_look") or {}
     return {
         **m.track.subject(),
-        "second_look_frames": int(look["frames"]),
-        "second_look_found": int(look["found"]),
+        "tiles_found": int(look.get("discovered", 0)),
+        "second_look_frames": int(look.get("frames", 0)),
+        "second_look_found": int(look.get("found", 0)),
     }
 
 

@@ -1,11 +1,16 @@
-"""Second look: run the pose model again on a crop around a person the first pass lost.
+"""Second look: run the pose model again on parts of the frame, for people it missed.
 
 The pose detector sees the whole frame at a low resolution, so a small or far athlete
-beside a nearer person is missed in some frames, often in the fastest ones (the flight).
-Where a followed person is missing between two frames that show them (a gap of at most
-:data:`MAX_GAP_S`), the model looks again at a crop around where they must be: the union
-of their boxes before and after the gap, widened by the room a jump needs. A person found
-there is kept when it is not someone already detected in that frame.
+beside a nearer person is missed in some frames, often in the fastest ones (the flight),
+or in every frame. Two looks at parts of the frame, each at a higher resolution:
+
+* every :data:`DISCOVER_S` the model also looks at four overlapping tiles of the frame
+  (during the main pass), so a person it never saw whole is found at least there;
+* where a followed person is missing between two frames that show them (a gap of at most
+  :data:`MAX_GAP_S`), it looks again at a crop around where they must be: the union of
+  their boxes before and after the gap, widened by the room a jump needs.
+
+A person found in a part is kept when it is not someone already detected in that frame.
 """
 
 from __future__ import annotations
@@ -15,21 +20,23 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from kinemotion_cli.landmarks import bbox
-from kinemotion_cli.subject import MIN_TRACK_SHARE, build_tracks
+from kinemotion_cli.subject import build_tracks
 
 MAX_GAP_S = 1.0  # gaps up to this long are looked at again (a flight lasts < 1 s)
 MARGIN = 0.5  # the crop is the boxes' union widened by this share of the person's height
 SAME_PERSON = 0.3  # centres closer than this share of the height are the same person
+DISCOVER_S = 0.5  # the frame's tiles are looked at this often (gaps between stay < MAX_GAP_S)
+TILE = 2 / 3  # each of the four corner tiles spans 2/3 of the frame's width and height
+MIN_SEEN = 3  # a person seen in fewer frames is not looked for in between
 
 Box = np.ndarray  # [x0, y0, x1, y1] in video pixels
 
 
 def gaps(people: Sequence[Sequence[np.ndarray]], times: np.ndarray) -> dict[int, list[Box]]:
     """Frames to look at again, each with the crop boxes (video pixels) to look in."""
-    n = len(people)
     out: dict[int, list[Box]] = {}
     for tr in build_tracks(people, times):
-        if len(tr.frames) < max(3, MIN_TRACK_SHARE * n):
+        if len(tr.frames) < MIN_SEEN:
             continue
         seen = sorted(tr.frames)
         for a, b in zip(seen, seen[1:]):
@@ -47,6 +54,19 @@ def gaps(people: Sequence[Sequence[np.ndarray]], times: np.ndarray) -> dict[int,
     return out
 
 
+def tiles(width: float, height: float) -> list[Box]:
+    """The four overlapping corner tiles of a ``width`` x ``height`` frame."""
+    w, h = TILE * width, TILE * height
+    return [
+        np.array([x0, y0, x0 + w, y0 + h]) for y0 in (0.0, height - h) for x0 in (0.0, width - w)
+    ]
+
+
+def discovery_frame(t: float, t_prev: float | None) -> bool:
+    """Whether the frame at ``t`` (after one at ``t_prev``) starts a new DISCOVER_S step."""
+    return t_prev is None or np.floor(t / DISCOVER_S) > np.floor(t_prev / DISCOVER_S)
+
+
 def _centre(person: np.ndarray) -> tuple[np.ndarray, float] | None:
     b = bbox(person)
     if b is None:
@@ -61,11 +81,13 @@ def look(
     boxes: list[Box],
     known: Sequence[np.ndarray],
     infer: Callable[[np.ndarray, float], list[np.ndarray]],
+    every: bool = False,
 ) -> list[np.ndarray]:
     """People found in the crops of one frame (video pixels) who are not among ``known``.
 
     ``image`` is the decoded frame, ``scale`` its pixels-to-video factor; ``infer`` is the
-    backend's single-image inference.
+    backend's single-image inference. Per crop the person nearest its centre is kept, or
+    with ``every`` (tiles) every new person.
     """
     h_img, w_img = image.shape[:2]
     found: list[np.ndarray] = []
@@ -77,7 +99,7 @@ def look(
             continue
         crop = np.ascontiguousarray(image[y0:y1, x0:x1])
         want = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
-        best, best_d = None, np.inf
+        best, best_d, new = None, np.inf, []
         for p in infer(crop, t):
             p = p.copy()
             p[:, 0] = (p[:, 0] + x0) * scale
@@ -92,9 +114,12 @@ def look(
                 for q in [*known, *found]
             ):
                 continue
+            new.append(p)
             d = float(np.linalg.norm(c - want))
             if d < best_d:
                 best, best_d = p, d
-        if best is not None:
+        if every:
+            found.extend(new)
+        elif best is not None:
             found.append(best)
     return found

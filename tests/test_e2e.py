@@ -134,6 +134,25 @@ def test_far_jumper_beside_a_nearer_person_is_found_by_the_second_look(gt_dir) -
     assert abs(ft_err) <= 0.017, f"flight time error {ft_err * 1000:.2f} ms"
 
 
+def test_jumper_the_full_frame_never_shows_is_found_on_tiles(gt_dir) -> None:
+    """Two people, front-oblique (real footage): the far woman jumps, and the full-frame
+    detector only ever finds the nearer man. Tiles find her; crops then follow her (before:
+    exit 3, "no jump", measured on the man)."""
+    from tests.groundtruth.cases import case_spec
+    from tests.groundtruth.render import render
+
+    path = gt_dir / "two_people_oblique.mp4"
+    if not path.exists():
+        render(case_spec("cmj_obl_woman_30"), path)
+    code, out = _analyze(path)
+    assert code == 0, out
+    assert out["subject"]["tiles_found"] > 0 and out["subject"]["second_look_found"] > 0
+    ((tj, j),) = match_jumps(out["jumps"], truth_jumps(truth_of(path)))
+    assert j is not None and j["jump_type"] == "cmj"
+    ft_err = j["metrics"]["flight_time_s"] - tj["metrics"]["flight_time_s"]
+    assert abs(ft_err) <= 0.5 / 30, f"flight time error {ft_err * 1000:.2f} ms"
+
+
 def test_drop_jump_seen_obliquely_where_perspective_hides_the_box(gt_dir) -> None:
     """Front-oblique view (real footage): the landing spot is nearer the camera, so the
     feet land about as high in the image as they stood on the box. The drop is told by the

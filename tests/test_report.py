@@ -70,11 +70,8 @@ def test_schema_2_object_of_one_video(one) -> None:
     assert d["unit"] == "m" and d["method"].startswith("flight time") and d["uncertainty"] > 0
     assert j["scale"]["method"] == "scale from flight parabola (g)"
     assert j["quality"]["verdict"] == "ok" and j["quality"]["frames_in_flight"] == 30
-    assert obj["subject"] == {
-        **one.track.subject(),
-        "second_look_frames": 0,
-        "second_look_found": 0,
-    }
+    look = {"tiles_found": 0, "second_look_frames": 0, "second_look_found": 0}
+    assert obj["subject"] == {**one.track.subject(), **look}
     q = obj["quality"]
     assert q["verdict"] == "ok" and q["camera"]["status"] == "static"
     assert q["camera"]["compensated"] is False and q["damaged_frames"] == []

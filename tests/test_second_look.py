@@ -7,7 +7,7 @@ import pytest
 
 from kinemotion_cli.jumps import analyze
 from kinemotion_cli.landmarks import bbox
-from kinemotion_cli.second_look import MARGIN, gaps, look
+from kinemotion_cli.second_look import DISCOVER_S, MARGIN, TILE, discovery_frame, gaps, look, tiles
 from kinemotion_cli.subject import track_jumper
 from tests.landmark_series import series
 
@@ -86,3 +86,37 @@ def test_refilled_frames_let_the_jump_be_measured(two_people) -> None:
     (j,) = analyze(t, track.landmarks, 60).jumps
     for key in ("takeoff_s", "landing_s"):
         assert abs(j.events[key].value - truth.events[key]) <= 0.008
+
+
+def test_tiles_cover_the_frame_at_a_higher_resolution() -> None:
+    boxes = tiles(540.0, 960.0)
+    assert len(boxes) == 4
+    for b in boxes:
+        np.testing.assert_allclose(b[2:] - b[:2], [TILE * 540, TILE * 960])
+        assert b.min() >= 0 and b[2] <= 540 and b[3] <= 960
+    union = np.r_[np.min([b[:2] for b in boxes], axis=0), np.max([b[2:] for b in boxes], axis=0)]
+    np.testing.assert_allclose(union, [0, 0, 540, 960])
+
+
+def test_discovery_frames_come_every_step_whatever_the_frame_rate() -> None:
+    for fps in (25.0, 29.97, 60.0, 240.0):
+        t = np.arange(int(2.0 * fps)) / fps  # 2 s
+        hits = [i for i in range(len(t)) if discovery_frame(t[i], t[i - 1] if i else None)]
+        assert len(hits) == round(2.0 / DISCOVER_S)
+        assert np.all(np.diff(t[hits]) <= DISCOVER_S + 1.0 / fps)
+
+
+def test_tiles_keep_every_new_person(two_people) -> None:
+    t, jumper, bystander, _, _, _ = two_people
+    i = 10
+    image = np.zeros((1100, 1080, 3), np.uint8)
+
+    def infer(crop: np.ndarray, t_s: float) -> list[np.ndarray]:
+        return [bystander[i].copy(), jumper[i].copy()]  # tile at the origin: same pixels
+
+    box = np.array([0.0, 0.0, 1080.0, 1100.0])
+    assert len(look(image, 1.0, float(t[i]), [box], [], infer, every=True)) == 2
+    assert len(look(image, 1.0, float(t[i]), [box], [], infer)) == 1  # a crop: the nearest
+    known = [bystander[i]]
+    (p,) = look(image, 1.0, float(t[i]), [box], known, infer, every=True)
+    np.testing.assert_allclose(p, jumper[i])

@@ -32,6 +32,7 @@ MIN_INSIDE_FRAMES = 3  # frames strictly inside a flight, to check it is ballist
 CANDIDATE_PROMINENCE = 0.01  # trunk tops at least 1 % of body height above their dips
 CANDIDATE_CUTOFF_HZ = 6.0  # the trunk is smoothed this much to find candidate tops
 MAX_TRUNK_RMS = 0.03  # the trunk's parabola fits within 3 % of body height (RMS)
+MIN_BOX_M = 0.1  # drop-jump boxes are higher than a step (20-60 cm in practice)
 TOLD_APART_FRAMES = 0.25  # points' events closer than this share of a frame are one event
 
 
@@ -357,8 +358,10 @@ def find_drop(body: Body, flight: Flight, prev_bound: int, ppm: float | None) ->
     if not agrees(height_px):
         # Perspective can hide the box in the feet's image levels (a landing nearer the
         # camera is drawn lower, as much as the box is high): the trunk's own fall tells.
+        # The first tens of ms of a crouch look like a short fall: a box is at least
+        # MIN_BOX_M high.
         descent = float(trunk[-1] - trunk[0])
-        if not agrees(descent):
+        if descent < MIN_BOX_M * scale or not agrees(descent):
             return None
         height_px = descent
     if fall is not None and fall.n >= 3:
