@@ -39,6 +39,7 @@ class FakeBackend:
             self.infer_batch = self._infer_batch
         self.info = {"backend": "fake", "model": self.label, "device_used": "cpu", "load_s": 0.5}
         self.closed = False
+        self.seen: set[float] = set()
 
     def _people(self, image: np.ndarray, t: float) -> list[np.ndarray]:
         if self.empty:
@@ -49,11 +50,16 @@ class FakeBackend:
         return [p]
 
     def infer(self, image: np.ndarray, t: float) -> list[np.ndarray]:
+        if t in self.seen:  # a second look at part of a frame: the whole one showed everybody
+            CALLS.append((self.label, "look", (t,)))
+            return []
+        self.seen.add(t)
         CALLS.append((self.label, "infer", (t,)))
         return self._people(image, t)
 
     def _infer_batch(self, images: list, times: list) -> list[list[np.ndarray]]:
         CALLS.append((self.label, "batch", tuple(times)))
+        self.seen.update(times)
         return [self._people(im, t) for im, t in zip(images, times)]
 
     def close(self) -> None:
@@ -101,6 +107,22 @@ def two() -> dict:
     finally:
         mp.undo()
     return {"measured": measured, "calls": list(CALLS), "decodes": seen, "ticks": ticks}
+
+
+def test_tiles_are_looked_at_every_discovery_step_and_nothing_more(two) -> None:
+    """Every DISCOVER_S the model also sees the frame's four tiles; a fake that found
+    everybody in the whole frame finds nobody new there, so no second decode follows."""
+    from kinemotion_cli.second_look import DISCOVER_S
+
+    a, b = two["measured"]
+    times = list(b.decode.times)
+    steps = [
+        t for i, t in enumerate(times) if i == 0 or t // DISCOVER_S > times[i - 1] // DISCOVER_S
+    ]
+    for label in ("a", "b"):
+        looks = [c[2][0] for c in two["calls"] if c[0] == label and c[1] == "look"]
+        assert looks == [t for t in steps for _ in range(4)]
+    assert b.run.info["second_look"] == {"frames": 0, "found": 0, "discovered": 0}
 
 
 def test_two_configurations_one_decode_both_measured(two) -> None:

@@ -163,9 +163,10 @@ def kink(
     ``v (tau - t0) + a/2 (tau - t0)^2`` with ``v >= 0``; ``t0`` searched in [lo, hi].
 
     Returns (t0, its standard deviation), or None when nothing bends (no gain after the
-    best ``t0``). The deviation is the profile's: half the span of ``t0`` whose residual
-    stays within one noise variance of the best (a kink's residual is not a parabola in
-    ``t0``, so its curvature at the minimum would say too little).
+    best ``t0``) or the best ``t0`` is an end of the range (the bend is not inside it).
+    The deviation is the profile's: half the span of ``t0`` whose residual stays within
+    one noise variance of the best (a kink's residual is not a parabola in ``t0``, so its
+    curvature at the minimum would say too little).
     """
     grid = np.arange(lo, hi + step / 2, step)
     rss = np.full(len(grid), np.inf)
@@ -183,8 +184,8 @@ def kink(
         rss[j] = float(np.sum((h - x @ coef) ** 2))
         gain[j] = float(coef[2] * (tau.max() - t0) + 0.5 * coef[3] * (tau.max() - t0) ** 2)
     j = int(np.argmin(rss))
-    if not np.isfinite(rss[j]) or gain[j] <= 0:
-        return None
+    if not np.isfinite(rss[j]) or gain[j] <= 0 or j in (0, len(grid) - 1):
+        return None  # no bend, or none inside the range searched
     var = rss[j] / max(len(tau) - 5, 1)
     inside = grid[rss <= rss[j] + var]
     sd = max(0.5 * float(inside.max() - inside.min()), step)
