@@ -116,6 +116,24 @@ class _Feeder:
                 people = [np.concatenate([p[:, :2] * k, p[:, 2:]], axis=1) for p in people]
             self.people.append(people)
 
+    def look_again(
+        self,
+        i: int,
+        image: np.ndarray,
+        scale: float,
+        t: float,
+        boxes: list[np.ndarray],
+        every: bool = False,
+    ) -> bool:
+        """Frame ``i``: add the people found on parts of the frame (``second_look.look``);
+        whether anybody was found."""
+        t0 = time.perf_counter()
+        extra = second_look.look(image, scale, t, boxes, self.people[i], self.backend.infer, every)
+        self.infer_s += time.perf_counter() - t0
+        if extra:
+            self.people[i] = [*self.people[i], *extra]
+        return bool(extra)
+
 
 def _load(
     specs: Sequence[PoseSpec], keep_going: bool, factory: BackendFactory
@@ -174,8 +192,10 @@ def run(
             f.feed(images, times, scales)
         for j, (im, t, k) in enumerate(zip(images, times, scales)):
             if second_look.discovery_frame(t, last_t[0]):
-                for f in live:
-                    _discover(f, len(f.people) - len(images) + j, im, t, k, looked)
+                tiles = second_look.tiles(im.shape[1] * k, im.shape[0] * k)
+                for f in live:  # people the full frame did not show, on its tiles
+                    if f.look_again(len(f.people) - len(images) + j, im, k, t, tiles, every=True):
+                        looked[id(f)]["discovered"] += 1
             last_t[0] = t
         mask_source = live[0].people[-len(images) :] if live else [[] for _ in images]
         for im, k, people in zip(images, scales, mask_source):
@@ -223,19 +243,6 @@ def run(
     return out
 
 
-def _discover(f: _Feeder, i: int, image: np.ndarray, t: float, k: float, looked: dict) -> None:
-    """Frame ``i``: look at the frame's tiles for people the full frame did not show."""
-    h, w = image.shape[:2]
-    t0 = time.perf_counter()
-    extra = second_look.look(
-        image, k, t, second_look.tiles(w * k, h * k), f.people[i], f.backend.infer, every=True
-    )
-    f.infer_s += time.perf_counter() - t0
-    if extra:
-        f.people[i] = [*f.people[i], *extra]
-        looked[id(f)]["discovered"] += 1
-
-
 def _second_look(
     path: str,
     info: VideoInfo,
@@ -257,13 +264,7 @@ def _second_look(
             boxes = todo[id(f)].get(i)
             if not boxes or i >= len(f.people):
                 continue
-            t0 = time.perf_counter()
-            extra = second_look.look(
-                frame.image, frame.scale, frame.t, boxes, f.people[i], f.backend.infer
-            )
-            f.infer_s += time.perf_counter() - t0
-            if extra:
-                f.people[i] = [*f.people[i], *extra]
+            if f.look_again(i, frame.image, frame.scale, frame.t, boxes):
                 out[id(f)]["found"] += 1
 
 
