@@ -358,10 +358,20 @@ def find_drop(body: Body, flight: Flight, prev_bound: int, ppm: float | None) ->
     if not agrees(height_px):
         # Perspective can hide the box in the feet's image levels (a landing nearer the
         # camera is drawn lower, as much as the box is high): the trunk's own fall tells.
-        # The first tens of ms of a crouch look like a short fall: a box is at least
-        # MIN_BOX_M high.
+        # Only a free fall counts: the trunk falls at least a box's height (MIN_BOX_M; the
+        # first tens of ms of a crouch look like a short fall) on a parabola whose curvature
+        # is g (a crouch descends at a controlled speed).
         descent = float(trunk[-1] - trunk[0])
         if descent < MIN_BOX_M * scale or not agrees(descent):
+            return None
+        inside = (t >= leave) & (t <= contact) & np.isfinite(body.trunk_y)
+        path = fit_parabola(t[inside], body.trunk_y[inside])
+        lo_g, hi_g = FALL_CURVATURE
+        if (
+            path is None
+            or path.n < MIN_FALL_FRAMES
+            or not (lo_g <= path.a / (G * scale / 2) <= hi_g)
+        ):
             return None
         height_px = descent
     if fall is not None and fall.n >= 3:
