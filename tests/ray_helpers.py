@@ -63,16 +63,21 @@ def partial_files(folder: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if ".part" in p.name or p.name.startswith(".")]
 
 
-def worker_processes() -> list[int]:
-    """Pids of live kmo Ray worker processes (actors named VideoWorker)."""
+def worker_processes(marker: str | None = None) -> list[int]:
+    """Pids of live kmo Ray worker processes (actors named VideoWorker); with ``marker``,
+    only those whose environment holds it (the workers of one test's own Ray, not those of
+    another test run on the same machine)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             cmd = (entry / "cmdline").read_bytes()
+            if b"VideoWorker" not in cmd:
+                continue
+            if marker is not None and marker.encode() not in (entry / "environ").read_bytes():
+                continue
         except OSError:
             continue
-        if b"VideoWorker" in cmd:
-            pids.append(int(entry.name))
+        pids.append(int(entry.name))
     return pids
