@@ -364,14 +364,7 @@ def find_drop(body: Body, flight: Flight, prev_bound: int, ppm: float | None) ->
         descent = float(trunk[-1] - trunk[0])
         if descent < MIN_BOX_M * scale or not agrees(descent):
             return None
-        inside = (t >= leave) & (t <= contact) & np.isfinite(body.trunk_y)
-        path = fit_parabola(t[inside], body.trunk_y[inside])
-        lo_g, hi_g = FALL_CURVATURE
-        if (
-            path is None
-            or path.n < MIN_FALL_FRAMES
-            or not (lo_g <= path.a / (G * scale / 2) <= hi_g)
-        ):
+        if free_fall(body, (t >= leave) & (t <= contact), scale) is None:
             return None
         height_px = descent
     if fall is not None and fall.n >= 3:
@@ -433,6 +426,19 @@ FALL_CURVATURE = (0.65, 1.35)  # a fall seen only in part: its curvature within 
 MIN_FALL_FRAMES = 4
 
 
+def free_fall(body: Body, when: np.ndarray, ppm: float) -> Parabola | None:
+    """The trunk's parabola over the frames ``when`` if it is a free fall: at least
+    MIN_FALL_FRAMES tracked frames and a curvature within FALL_CURVATURE of g (at ``ppm``)."""
+    inside = when & np.isfinite(body.trunk_y)
+    if inside.sum() < MIN_FALL_FRAMES:
+        return None
+    fit = fit_parabola(body.t[inside], body.trunk_y[inside])
+    expected = G * ppm / 2
+    if fit is None or not (FALL_CURVATURE[0] * expected <= fit.a <= FALL_CURVATURE[1] * expected):
+        return None
+    return fit
+
+
 def fall_in_view(body: Body, flight: Flight, ppm: float | None) -> Drop | None:
     """A clip that starts during the fall onto the floor (the box not in view).
 
@@ -445,12 +451,8 @@ def fall_in_view(body: Body, flight: Flight, ppm: float | None) -> Drop | None:
     if first is None or ppm is None:
         return None
     contact, sd_c, _ = first
-    inside = (t < contact) & np.isfinite(body.trunk_y)
-    if inside.sum() < MIN_FALL_FRAMES:
-        return None
-    fit = fit_parabola(t[inside], body.trunk_y[inside])
-    expected = G * ppm / 2
-    if fit is None or not (FALL_CURVATURE[0] * expected <= fit.a <= FALL_CURVATURE[1] * expected):
+    fit = free_fall(body, t < contact, ppm)
+    if fit is None:
         return None
     if 2 * fit.a * (contact - fit.t0) + fit.b <= 0:  # not coming down at the contact
         return None
