@@ -32,10 +32,67 @@ def reject_outliers(x: np.ndarray, window: int, k: float = 4.0, floor: float = 0
         return out
     window = max(3, int(window) | 1)
     filled = interpolate_gaps(x, np.arange(len(x), dtype=float), max_gap_s=np.inf)
-    med = median_filter(filled, size=window, mode="nearest")
+    med = rolling_median(x, window)
     mad = median_filter(np.abs(filled - med), size=window, mode="nearest") * 1.4826
     bad = ok & (np.abs(x - med) > np.maximum(k * mad, floor))
     out[bad] = np.nan
+    return out
+
+
+def rolling_median(x: np.ndarray, window: int) -> np.ndarray:
+    """Running median over ``window`` samples, gaps bridged for the filter (NaN stays NaN)."""
+    x = np.asarray(x, dtype=np.float64)
+    if np.isfinite(x).sum() < 2:
+        return np.full_like(x, np.nan)
+    filled = interpolate_gaps(x, np.arange(len(x), dtype=float), max_gap_s=np.inf)
+    return median_filter(filled, size=max(3, int(window) | 1), mode="nearest")
+
+
+POSE_NOISE_FACTOR = 8.0  # a pose is wrong when its median joint strays this many times its usual
+
+
+def _pose_deviation(landmarks: np.ndarray, reference: np.ndarray, window: int) -> np.ndarray:
+    """Per frame, the median joint's distance from the running median of ``reference``."""
+    med = np.stack(
+        [
+            np.stack([rolling_median(reference[:, k, c], window) for c in (0, 1)], axis=-1)
+            for k in range(reference.shape[1])
+        ],
+        axis=1,
+    )
+    dist = np.hypot(landmarks[..., 0] - med[..., 0], landmarks[..., 1] - med[..., 1])
+    seen = np.isfinite(dist).sum(axis=1) >= 3
+    dev = np.full(landmarks.shape[0], np.nan)
+    dev[seen] = np.nanmedian(dist[seen], axis=1)
+    return dev
+
+
+def reject_bad_poses(landmarks: np.ndarray, window: int, floor_px: float) -> np.ndarray:
+    """Copy of ``(T, K, 3)`` landmarks with whole frames NaN where the pose is not the body's.
+
+    A pose model that loses a person for a frame or two may return somebody else, or a blend
+    of two people, at full confidence. A body moves smoothly, so its median joint stays close
+    to where the neighbouring frames put it (their running median); in such a frame most
+    joints jump together. A frame is dropped when its median joint is further from its
+    running median than ``floor_px`` and than ``POSE_NOISE_FACTOR`` times the clip's usual.
+    The running median is taken again without the suspects, so that a run of wrong frames
+    does not drag their neighbours out with them.
+    """
+    out = np.array(landmarks, dtype=np.float64, copy=True)
+    if out.shape[0] < 5:
+        return out
+    dev = _pose_deviation(out, out, window)
+    if not np.isfinite(dev).any():
+        return out
+    limit = max(floor_px, POSE_NOISE_FACTOR * float(np.nanmedian(dev)))
+    suspect = np.nan_to_num(dev, nan=0.0) > limit
+    if not suspect.any():
+        return out
+    without = out.copy()
+    without[suspect, :, :2] = np.nan
+    bad = np.nan_to_num(_pose_deviation(out, without, window), nan=0.0) > limit
+    out[bad, :, 0] = np.nan
+    out[bad, :, 1] = np.nan
     return out
 
 
@@ -127,10 +184,14 @@ def clean_landmarks(
     min_score: float = DEFAULT_MIN_SCORE,
     max_gap_s: float = DEFAULT_MAX_GAP_S,
     outlier_floor_px: float = 0.0,
+    pose_floor_px: float | None = None,
 ) -> np.ndarray:
-    """Mask low scores, reject outliers, fill short gaps. No low-pass: events use this."""
+    """Mask low scores, drop wrong poses (when ``pose_floor_px`` is given, see
+    :func:`reject_bad_poses`), reject outliers, fill short gaps. No low-pass: events use this."""
     out = mask_low_confidence(landmarks, min_score)
     window = max(5, int(round(0.1 * fps)) | 1)
+    if pose_floor_px is not None:
+        out = reject_bad_poses(out, window, pose_floor_px)
     for k in range(out.shape[1]):
         for c in (0, 1):
             col = reject_outliers(out[:, k, c], window, floor=outlier_floor_px)

@@ -289,6 +289,23 @@ def test_low_jump_with_landmark_noise_within_the_product_bound(fps: int) -> None
     _check_against_truth(a.jumps, truth["jumps"], bound(fps))
 
 
+@pytest.mark.parametrize("fps", [30, 60, 120])
+def test_frames_where_the_model_returned_somebody_else_are_dropped(fps: int) -> None:
+    """A pose model that loses the jumper for a moment may return a bystander, or a blend of
+    the two, at full confidence: here twice two frames, at takeoff and just before the
+    landing. Those frames are dropped whole and the jump is timed from the others."""
+    t, lm, truth = series("cmj", fps)
+    body = float(np.nanmax(lm[:, :, 1]) - np.nanmin(lm[:, :, 1]))
+    lm = lm.copy()
+    for event, lag in (("takeoff_s", 0.0), ("landing_s", -0.06)):
+        i = int(np.searchsorted(t, truth.events[event] + lag))
+        frames = slice(i, i + 2)
+        lm[frames, ::2, 0] += 0.35 * body  # half the joints are the bystander's, aside
+        lm[frames, ::2, 1] += 0.08 * body  # and nearer the camera
+    (j,) = analyze(t, lm, fps).jumps
+    _check_against_truth([j], truth["jumps"], bound(fps))
+
+
 def test_trimmed_clip_starts_mid_movement() -> None:
     t, lm, truth = series("cmj", 60, start_before_takeoff_s=0.4, end_after_s=0.25)
     (j,) = analyze(t, lm, 60).jumps

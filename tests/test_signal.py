@@ -7,6 +7,7 @@ import pytest
 from scipy.signal import butter, sosfilt
 
 from kinemotion_cli import signal as sig
+from tests.landmark_series import series
 
 FPS = 60.0
 
@@ -200,3 +201,25 @@ def test_clean_landmarks_masks_rejects_fills_but_never_smooths() -> None:
         np.testing.assert_allclose(out[i, 0, :2], raw[i, 0, :2], atol=2.0)
     assert np.isnan(out[80:95, 1, :2]).all()
     np.testing.assert_array_equal(out[:80, 1, :2], raw[:80, 1, :2])
+
+
+@pytest.mark.parametrize("fps", [25, 60, 240])
+def test_reject_bad_poses_drops_somebody_else_and_keeps_a_fast_body(fps: int) -> None:
+    """A jump's fastest moments (the bottom of the countermovement, takeoff, landing) keep
+    every frame at 25-240 fps; two frames where the model returned a blend of the jumper and
+    a bystander 0.3 body heights aside are dropped whole, and nothing else."""
+    t, lm, _ = series("cmj", fps)
+    body = float(np.nanmax(lm[:, :, 1]) - np.nanmin(lm[:, :, 1]))
+    window = max(5, int(round(0.1 * fps)) | 1)  # as clean_landmarks
+    kept = sig.reject_bad_poses(lm, window, 0.03 * body)
+    np.testing.assert_array_equal(kept, lm)
+    bad = lm.copy()
+    i = len(t) // 2
+    bad[i : i + 2, ::2, 0] += 0.3 * body  # half the joints are the bystander's
+    bad[i : i + 2, 1::2, 1] += 0.1 * body
+    out = sig.reject_bad_poses(bad, window, 0.03 * body)
+    assert np.isnan(out[i : i + 2, :, :2]).all()
+    others = np.ones(len(t), bool)
+    others[i : i + 2] = False
+    np.testing.assert_array_equal(out[others], lm[others])
+    np.testing.assert_array_equal(out[..., 2], bad[..., 2])  # scores kept

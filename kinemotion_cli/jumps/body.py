@@ -23,6 +23,11 @@ HEEL_TOE = tuple(
 ANKLES = (INDEX["left_ankle"], INDEX["right_ankle"])
 TRUNK = tuple(INDEX[n] for n in ("left_hip", "right_hip", "left_shoulder", "right_shoulder"))
 STANDING_PERCENTILE = 80  # body height: standing is among the tallest poses of a clip
+# A whole pose this far (share of body height, median joint) from its neighbours' is not the
+# body's: the trunk strays at most ~1 % from its running median at 25 fps, at the bottom
+# of a countermovement (2 g over +-2 frames); a pose model that lost the person for a frame
+# returns somebody else or a blend of two people, 7-35 % away.
+BAD_POSE_BODY = 0.03
 MIN_TRACKED_SHARE = 0.3  # heels/toes present in fewer frames than this: use the ankles
 
 
@@ -88,7 +93,13 @@ def build_body(t: np.ndarray, landmarks: np.ndarray, fps: float) -> Body:
             "the athlete's feet and head are not visible; film the whole body, head to feet.",
             ExitCode.NOT_MEASURABLE,
         )
-    cleaned = sig.clean_landmarks(landmarks, t, fps, outlier_floor_px=0.12 * body_px)
+    cleaned = sig.clean_landmarks(
+        landmarks,
+        t,
+        fps,
+        outlier_floor_px=0.12 * body_px,
+        pose_floor_px=BAD_POSE_BODY * body_px,
+    )
     y, x = cleaned[..., 1], cleaned[..., 0]
     noise = {}
     for k in contact:

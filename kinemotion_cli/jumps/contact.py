@@ -284,6 +284,20 @@ def _moving_away(v: np.ndarray, away: int, thr_v: float) -> np.ndarray:
     return (-away * v) > thr_v
 
 
+def _planted_frames(body: Body) -> int:
+    """The fewest frames a planted run (a stance on a level) spans."""
+    return max(2, int(np.ceil(MIN_PLANTED_S * body.fps)))
+
+
+def _longest_run(mask: np.ndarray) -> int:
+    """Length of the longest run of True in ``mask``."""
+    best = cur = 0
+    for m in mask:
+        cur = cur + 1 if m else 0
+        best = max(best, cur)
+    return best
+
+
 def _planted_run(
     body: Body,
     k: int,
@@ -302,7 +316,7 @@ def _planted_run(
     """
     y = body.y[:, k]
     n = len(order)
-    need = max(2, int(np.ceil(MIN_PLANTED_S * body.fps)))
+    need = _planted_frames(body)
     p = 0
     while p < n and not moving[order[p]]:
         p += 1
@@ -400,14 +414,15 @@ def contact_event(
     thr = max(noise_thr, CLEAR_SHARE * apex_h)
     n_pl = len(planted_idx)
     # Once off its level the point stays off it until the reference frame: a still run it
-    # later goes below (e.g. the box before a drop, seen from the next flight) is not the
+    # later stood below (e.g. the box before a drop, seen from the next flight) is not the
     # level it left from, and a point back at that level at the reference frame is not on
-    # the ground there.
+    # the ground there. Standing below takes as long as a planted run; a frame or two (a
+    # toe joint overshooting as the foot flattens, a wrong pose) is not a level.
     between = h[n_pl:]
     grounded = start == 0 or apex_h <= noise_thr
     # (a point noisier than its estimate may dip 3 noise sigmas; twice that is a real dip)
     deepest = -2 * noise_thr if grounded else -thr
-    if np.isfinite(between).any() and np.nanmin(between) < deepest:
+    if _longest_run(np.nan_to_num(between, nan=0.0) < deepest) >= _planted_frames(body):
         return UNKNOWN, None
     if grounded:
         return GROUND, None
