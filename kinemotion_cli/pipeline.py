@@ -313,7 +313,7 @@ def _jumper(
     """The jumper and its analysis. When several people move alike, the jumper is the one
     who jumps: each is analysed; exactly one with jumps is the jumper, several are
     ambiguous (exit 4), none is "no jump" (exit 3)."""
-    found = candidates(pose.people, times)
+    found = candidates(pose.people, times, motion.cuts)
     results, errors = [], []
     for track in found:
         steady = stabilize(track.landmarks, motion, times)

@@ -237,6 +237,7 @@ class Quality:
     timestamp_jitter_ms: float | None
     camera: CameraMotion
     jumps: tuple[JumpQuality, ...]
+    cuts_s: tuple[float, ...] = ()  # where the video cuts to another shot (an edit)
 
 
 def _grade(n: float, ok: float, marginal: float) -> str:
@@ -366,6 +367,14 @@ def assess(
     if camera.status == "partly compensated":
         reasons.append(f"the camera moved and could not be followed everywhere ({camera.reason})")
     notes = list(info.warnings) + list(report.warnings) + list(analysis.warnings)
+    cuts_s = tuple(float(report.times[i]) for i in camera.cuts if i < len(report.times))
+    if cuts_s:
+        at = ", ".join(f"{c:.2f}" for c in cuts_s[:5])
+        more = f" and {len(cuts_s) - 5} more" if len(cuts_s) > 5 else ""
+        notes.append(
+            f"the video is edited: it cuts to another shot at {at} s{more}; people are "
+            "followed, and camera motion measured, within each shot"
+        )
     if camera.status == "not measurable":
         notes.append(f"camera motion could not be checked: {camera.reason}")
     elif camera.applied:
@@ -391,4 +400,5 @@ def assess(
         timestamp_jitter_ms=report.timestamp_jitter_ms,
         camera=camera,
         jumps=jumps,
+        cuts_s=cuts_s,
     )

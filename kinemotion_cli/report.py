@@ -181,6 +181,7 @@ def _quality(q: Quality) -> dict:
             "max_rotation_deg": _r(cam.max_rotation_deg, 3),
             "max_zoom_pct": _r(100 * cam.max_zoom, 3),
             "compensated": cam.applied,
+            "cuts_s": [_r(c) for c in q.cuts_s],
         },
     }
 

@@ -34,11 +34,18 @@ def _centre_size(box: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def build_tracks(
-    people_per_frame: Sequence[Sequence[np.ndarray]], times: np.ndarray
+    people_per_frame: Sequence[Sequence[np.ndarray]],
+    times: np.ndarray,
+    cuts: Sequence[int] = (),
 ) -> list[_PersonTrack]:
-    """Greedy frame-to-frame association of detected people into tracks."""
+    """Greedy frame-to-frame association of detected people into tracks. No track goes on
+    across a cut (frames in ``cuts`` start a new shot: whoever is there is somebody new)."""
     tracks: list[_PersonTrack] = []
+    new_shot = set(cuts)
     for i, people in enumerate(people_per_frame):
+        if i in new_shot:
+            for tr in tracks:
+                tr.box = None
         boxes = [bbox(p) for p in people]
         cands = [(j, b) for j, b in enumerate(boxes) if b is not None]
         pairs = []
@@ -102,7 +109,11 @@ AMBIGUOUS = (
 )
 
 
-def candidates(people_per_frame: Sequence[Sequence[np.ndarray]], times: np.ndarray) -> list[Track]:
+def candidates(
+    people_per_frame: Sequence[Sequence[np.ndarray]],
+    times: np.ndarray,
+    cuts: Sequence[int] = (),
+) -> list[Track]:
     """Every person followed over the clip who could be the jumper, most likely first.
 
     A candidate is present in at least half as many frames as the best-covered person; they
@@ -113,7 +124,7 @@ def candidates(people_per_frame: Sequence[Sequence[np.ndarray]], times: np.ndarr
     n = len(people_per_frame)
     tracks = [
         t
-        for t in build_tracks(people_per_frame, times)
+        for t in build_tracks(people_per_frame, times, cuts)
         if len(t.frames) >= max(3, MIN_TRACK_SHARE * n)
     ]
     if not tracks:

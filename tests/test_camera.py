@@ -153,6 +153,29 @@ def test_background_hidden_for_a_while_is_partly_compensated(frames, person_box)
     assert _max_error(_only(motion, after), truth, size) <= lost + 1.0
 
 
+def test_an_edit_starts_a_new_shot_a_fast_pan_does_not(frames, person_box) -> None:
+    """Cut from the clip to the same frames mirrored and zoomed (another view of the room),
+    and back: two new shots, each in its own coordinates, the camera static in each. A pan
+    of 3 % of the frame width per frame (the background tracked throughout) is no cut."""
+    import cv2
+
+    h, w = frames[0].shape[:2]
+    other = [cv2.resize(cv2.flip(f, 1)[h // 6 : -h // 6, w // 6 : -w // 6], (w, h)) for f in frames]
+    tracker = CameraTracker(w, h)
+    for i, img in enumerate(frames[:60]):
+        tracker.update(other[i] if 20 <= i < 40 else img, 1.0, [person_box])
+    motion = tracker.result()
+    assert motion.cuts == (20, 40)
+    assert motion.known.all() and motion.status == "static" and motion.reason is None
+    motion, _ = _film(frames, person_box)  # pan, tilt, rotation and zoom
+    assert motion.cuts == ()
+    tracker = CameraTracker(w, h)
+    for i, img in enumerate(frames[:30]):
+        m = np.float32([[1, 0, 0.03 * w * i], [0, 1, 0]])
+        tracker.update(cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REFLECT), 1.0, [])
+    assert tracker.result().cuts == ()
+
+
 def _only(motion: CameraMotion, frames: np.ndarray) -> CameraMotion:
     import dataclasses
 

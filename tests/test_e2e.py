@@ -174,6 +174,32 @@ def test_drop_jump_seen_obliquely_where_perspective_hides_the_box(gt_dir) -> Non
     assert abs(j["metrics"]["drop_height_m"] - tj["metrics"]["drop_height_m"]) <= 0.05
 
 
+def test_clip_ending_with_an_edited_montage(gt_dir) -> None:
+    """The jump, cut 0.35 s after landing to a montage of stills (other views of the room
+    with their people, then a close-up): the cuts are found and reported, nobody is followed
+    across them, and the jump is measured as in an unedited clip."""
+    from tests.groundtruth.cases import case_spec
+    from tests.groundtruth.render import MONTAGE_HOLD_S, render
+
+    path = gt_dir / "cmj_montage.mp4"
+    if not path.exists():
+        render(case_spec("cmj_montage_front_60"), path)
+    truth = truth_of(path)
+    code, out = _analyze(path)
+    assert code == 0, out
+    assert out["quality"]["verdict"] == "ok"
+    cuts = out["quality"]["camera"]["cuts_s"]
+    assert cuts and abs(cuts[0] - truth["montage_start_s"]) <= 0.5 / 60
+    # every cut is at a still's first frame
+    held = [(c - truth["montage_start_s"]) / MONTAGE_HOLD_S for c in cuts]
+    assert all(abs(k - round(k)) <= 0.5 / 60 / MONTAGE_HOLD_S for k in held), cuts
+    assert any("edited" in w for w in out["quality"]["warnings"])
+    ((tj, j),) = match_jumps(out["jumps"], truth_jumps(truth))
+    assert j is not None and j["jump_type"] == "cmj"
+    ft_err = j["metrics"]["flight_time_s"] - tj["metrics"]["flight_time_s"]
+    assert abs(ft_err) <= 0.008, f"flight time error {ft_err * 1000:.2f} ms"
+
+
 def test_forced_type_mismatch_exit_code() -> None:
     code, out = _analyze(SAMPLES / "cmj_60fps.mp4", "--jump", "dj")
     assert code == ExitCode.JUMP_MISMATCH

@@ -95,3 +95,13 @@ def test_a_person_gone_longer_than_max_age_starts_a_new_track(jumper) -> None:
     assert len(build_tracks(people, t)) == 2
     people = [[lm[i]] if not (20 <= i < 45) else [] for i in range(len(t))]  # gone 0.83 s
     assert len(build_tracks(people, t)) == 1
+
+
+def test_no_track_goes_on_across_a_cut(jumper) -> None:
+    """After an edit whoever stands at the same place is somebody new."""
+    t, lm = jumper
+    people = [[lm[i]] for i in range(len(t))]
+    assert len(build_tracks(people, t)) == 1
+    tracks = build_tracks(people, t, cuts=(40,))
+    assert [sorted(tr.frames)[0] for tr in tracks] == [0, 40]
+    assert max(tracks[0].frames) == 39

@@ -157,6 +157,11 @@ CASES: dict[str, tuple[dict, list[str]]] = {
         ["occlusion"],
     ),
     "dj_obl_man_60": ({"jump": "dj", "source": "two_oblique_man", "flight_time": 0.45}, []),
+    # ---- an edited clip: the jump, then a montage of stills (other views, a close-up) ----
+    "cmj_montage_front_60": (
+        {"jump": "cmj", "source": "front", "end_after_s": 0.35, "montage_stills": 4},
+        [],
+    ),
     # ---- combined ----
     "combo_handheld_shift_heel_front_60": (
         {"jump": "cmj", "source": "front", "camera_motion": "handheld",

@@ -113,6 +113,7 @@ class Spec:
     end_after_s: float | None = None  # clip ends this long after the last landing
     hidden_leading_frames: int = 0  # coded frames before t = 0, hidden by the MP4 edit list
     timestamp_jitter_ms: float = 0.0  # per-frame presentation-time jitter (1/90000 s base)
+    montage_stills: int = 0  # the clip ends with an edited montage: stills of other views
 
     def is_legacy(self) -> bool:
         """True when no new mechanism is used: rendered exactly as before they existed."""
@@ -863,6 +864,38 @@ def _v2_legacy(truth: dict, spec: Spec, n: int) -> dict:
     return {"truth_version": 2, "jumps": jumps, "mechanisms": _basic_mechanisms(spec)}
 
 
+MONTAGE_HOLD_S = 0.4  # each still of a montage stays this long
+
+
+def montage(spec: Spec) -> list[np.ndarray]:
+    """Stills as an edited montage at the end of a clip shows them: the other views (their
+    room, their person standing), then a close-up of this clip's own view (its room zoomed
+    1.3x: the background tracking follows that cut as a zoom). uint8 RGB, upright, at the
+    clip's size."""
+    here = SOURCES[spec.source][0]
+    others = [src for src, (scene, _) in SOURCES.items() if scene != here]
+    views = [(src, 1.0) for src in others[: spec.montage_stills - 1]] + [(spec.source, 1.3)]
+    out = []
+    for src, zoom in views[-spec.montage_stills :]:
+        bg, sp, _ = _load(src)
+        hh, ww = bg.shape[:2]
+        ch, cw = round(hh / zoom), round(ww / zoom)
+        bg = bg[(hh - ch) // 2 : (hh - ch) // 2 + ch, (ww - cw) // 2 : (ww - cw) // 2 + cw]
+        img = cv2.resize(bg, (spec.width, spec.height), interpolation=cv2.INTER_AREA)
+        img = img.astype(float)
+        h = int(0.6 * zoom * spec.height)
+        w = max(1, round(sp.shape[1] * h / sp.shape[0]))
+        person = cv2.resize(sp, (w, h), interpolation=cv2.INTER_AREA).astype(float)
+        x0, y0 = (spec.width - w) // 2, int(0.95 * spec.height) - h
+        xs = slice(max(x0, 0), min(x0 + w, spec.width))
+        ys = slice(max(y0, 0), y0 + h)
+        part = person[ys.start - y0 : ys.stop - y0, xs.start - x0 : xs.stop - x0]
+        alpha = part[..., 3:] / 255.0
+        img[ys, xs] = alpha * part[..., :3] + (1 - alpha) * img[ys, xs]
+        out.append(np.clip(np.rint(img), 0, 255).astype(np.uint8))
+    return out
+
+
 def _render_general(spec: Spec, out_path: Path) -> dict:
     scene = Scene(spec)
     mo = scene.motion
@@ -874,7 +907,9 @@ def _render_general(spec: Spec, out_path: Path) -> dict:
     else:
         n = math.ceil((scene.clip_end_motion() - start) * fps - 1e-9)
     nh = int(spec.hidden_leading_frames)
-    times = frame_times(n, fps, spec.timestamp_jitter_ms, spec.seed, TIMEBASE_JITTER)
+    stills = montage(spec) if spec.montage_stills else []
+    n_m = len(stills) * max(1, round(MONTAGE_HOLD_S * fps))
+    times = frame_times(n + n_m, fps, spec.timestamp_jitter_ms, spec.seed, TIMEBASE_JITTER)
     hidden = np.array([(k - nh) / fps for k in range(nh)])
     if spec.timestamp_jitter_ms > 0:
         tb = Fraction(1, TIMEBASE_JITTER)
@@ -883,8 +918,8 @@ def _render_general(spec: Spec, out_path: Path) -> dict:
     else:
         rate = Fraction(fps).limit_denominator(1001)
         tb = 1 / rate
-        pts = list(range(-nh, n))
-    all_t = [*hidden, *times]
+        pts = list(range(-nh, n + n_m))
+    all_t = [*hidden, *times[:n]]
     rng = np.random.default_rng(spec.seed)
     pf: dict[str, list] = {
         "t_s": [],
@@ -919,6 +954,8 @@ def _render_general(spec: Spec, out_path: Path) -> dict:
                 )
             out = np.clip(np.rint(out), 0, 255).astype(np.uint8)
             yield _rotate_for_storage(out, spec.rotation)
+        for k in range(n_m):
+            yield _rotate_for_storage(stills[k * len(stills) // n_m], spec.rotation)
 
     stored = (spec.height, spec.width) if spec.rotation in (90, -90) else (spec.width, spec.height)
     _encode_pts(gen(), out_path, fps, spec.crf, spec.preset, stored, pts, tb)
@@ -929,7 +966,7 @@ def _render_general(spec: Spec, out_path: Path) -> dict:
     if affines:
         pf["camera_affine"] = affines
 
-    t_last = float(times[-1])
+    t_last = float(times[n - 1])
     jumps = jumps_in_view(mo, start, start + t_last)
     first = jumps[0] if jumps else {"jump_type": mo.jump, "events": {}, "metrics": {}}
     if mo.jump == "none":
@@ -948,6 +985,7 @@ def _render_general(spec: Spec, out_path: Path) -> dict:
         (start > 0, "trimmed_start"),
         (spec.end_after_s is not None, "trimmed_end"),
         (nh > 0, "edit_list"),
+        (n_m > 0, "montage"),
         (spec.timestamp_jitter_ms > 0, "timestamp_jitter"),
     ):
         if on:
@@ -990,8 +1028,8 @@ def _render_general(spec: Spec, out_path: Path) -> dict:
         "truth_version": 2,
         "jump_type": first["jump_type"],
         "fps": fps,
-        "frames": n,
-        "duration_s": n / fps,
+        "frames": n + n_m,
+        "duration_s": (n + n_m) / fps,
         "width": spec.width,
         "height": spec.height,
         "rotation": spec.rotation,
@@ -1000,6 +1038,7 @@ def _render_general(spec: Spec, out_path: Path) -> dict:
         "gravity_m_s2": G,
         "start_s": start,
         "hidden_leading_frames": nh,
+        "montage_start_s": float(times[n]) if n_m else None,  # per_frame stops there
         "events": first["events"],
         "metrics": first["metrics"],
         "jumps": jumps,
