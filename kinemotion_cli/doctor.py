@@ -170,8 +170,10 @@ def versions() -> tuple[dict, list[dict]]:
             problems.append(_problem("versions", f"{module} cannot be imported ({err})", fix))
         if key == "opencv" and len(set(installed.values())) > 1:
             # opencv-python and opencv-contrib-python (mediapipe and rtmlib need it) both
-            # install cv2; at the same version that is harmless, at different ones cv2 is a mix
-            top = max(
+            # install cv2; at the same version that is harmless, at different ones cv2 is a mix.
+            # The fix is the older of the two: the newer one may not exist for the other
+            # package yet (contrib 5.1.0.95 came out before opencv-python 5.1).
+            top = min(
                 installed.values(), key=lambda x: tuple(int(p) for p in re.findall(r"\d+", x))
             )
             problems.append(

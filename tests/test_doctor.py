@@ -152,3 +152,23 @@ def test_the_decoder_check_catches_a_wrong_rotation(monkeypatch: pytest.MonkeyPa
     out, problems = doctor.decoder()
     assert out["rotation_applied"] is False
     assert problems and problems[0]["fix"] == doctor.UPGRADE_AV
+
+
+def test_mixed_opencv_versions_are_fixed_at_the_version_both_have(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fresh pip install can pair opencv-contrib-python 5.1.0.95 (pulled by mediapipe and
+    rtmlib) with opencv-python 5.0.0.93, the newest that exists: the fix must name 5.0.0.93
+    for both, not a version one of them does not have."""
+    from kinemotion_cli import doctor
+
+    have = {"opencv-python": "5.0.0.93", "opencv-contrib-python": "5.1.0.95"}
+    real = doctor._dist_version
+    monkeypatch.setattr(
+        doctor, "_dist_version", lambda d: have.get(d) if d.startswith("opencv") else real(d)
+    )
+    _, problems = doctor.versions()
+    (mix,) = [p for p in problems if "share the cv2 module" in p["problem"]]
+    assert mix["fix"] == (
+        "pip install --force-reinstall opencv-python==5.0.0.93 opencv-contrib-python==5.0.0.93"
+    )
