@@ -32,7 +32,7 @@ def reject_outliers(x: np.ndarray, window: int, k: float = 4.0, floor: float = 0
         return out
     window = max(3, int(window) | 1)
     filled = interpolate_gaps(x, np.arange(len(x), dtype=float), max_gap_s=np.inf)
-    med = rolling_median(x, window)
+    med = median_filter(filled, size=window, mode="nearest")
     mad = median_filter(np.abs(filled - med), size=window, mode="nearest") * 1.4826
     bad = ok & (np.abs(x - med) > np.maximum(k * mad, floor))
     out[bad] = np.nan
