@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kinemotion_cli.jumps.body import build_body
+from kinemotion_cli.jumps import analyze
+from kinemotion_cli.jumps.body import HEEL_TOE, build_body
 from kinemotion_cli.jumps.common import G
 from kinemotion_cli.jumps.contact import Contact
 from kinemotion_cli.jumps.flight import _pick, find_drop, find_flights, trunk_tops
@@ -141,3 +142,24 @@ def test_drop_from_a_box_is_found_and_timed(fps: int) -> None:
 def test_a_standing_jump_has_no_drop() -> None:
     body, flights, _, _ = _flights("cmj", 60)
     assert find_drop(body, flights[0], 0, flights[0].ppm()[0]) is None
+
+
+@pytest.mark.parametrize("fps", [30, 60, 240])
+@pytest.mark.parametrize("step_m", [0.02, 0.06])
+def test_feet_a_few_cm_higher_before_the_countermovement_are_no_box(
+    fps: int, step_m: float
+) -> None:
+    """Pose models draw a standing foot a few cm higher or lower as the knees bend or the
+    weight shifts. Here the feet stand ``step_m`` higher until just after the countermovement
+    starts and then fall to the floor exactly as from a step that high: the fall time agrees
+    with the height, but a few cm is no drop-jump box (a box is at least MIN_BOX_M high) and
+    the trunk does not fall freely, so the jump stays a CMJ (it was a drop jump with a
+    2-6 cm "box")."""
+    t, lm, truth = series("cmj", fps, noise_px=0.5)
+    ts = truth.events["movement_start_s"] + 0.05
+    fall = np.clip(t - ts, 0, np.sqrt(2 * step_m / G))
+    lm = lm.copy()
+    lm[:, list(HEEL_TOE), 1] -= ((step_m - 0.5 * G * fall**2) * PPM)[:, None]
+    (j,) = analyze(t, lm, fps).jumps
+    assert j.jump_type == "cmj"
+    assert abs(j.metrics["flight_time_s"].value - truth.metrics["flight_time_s"]) < 0.017

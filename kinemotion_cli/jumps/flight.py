@@ -355,9 +355,12 @@ def find_drop(body: Body, flight: Flight, prev_bound: int, ppm: float | None) ->
         expected = float(np.sqrt(2 * drop_px / scale / G))
         return abs(measured - expected) <= max(0.3 * expected, 1.5 * frame)
 
-    if not agrees(height_px):
-        # Perspective can hide the box in the feet's image levels (a landing nearer the
-        # camera is drawn lower, as much as the box is high): the trunk's own fall tells.
+    if height_px < MIN_BOX_M * scale or not agrees(height_px):
+        # A few cm between the feet's levels is no box (a heel drawn higher as the knees
+        # bend, a weight shift): the fall from it lasts a frame or two and "agrees" within
+        # a frame. Perspective can also hide a real box in the feet's image levels (a
+        # landing nearer the camera is drawn lower, as much as the box is high). In both
+        # cases the trunk's own fall tells.
         # Only a free fall counts: the trunk falls at least a box's height (MIN_BOX_M; the
         # first tens of ms of a crouch look like a short fall) on a parabola whose curvature
         # is g (a crouch descends at a controlled speed).
