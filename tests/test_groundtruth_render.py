@@ -118,6 +118,26 @@ def test_displaced_landing_moves_the_floor_by_the_pinhole(tmp_path: Path) -> Non
     assert 0.02 < (after[0] - before[0]) / body < 0.04
 
 
+def test_contain_fit_shows_the_whole_scene_smaller_in_a_wide_frame(tmp_path: Path) -> None:
+    wide = Spec(jump="cmj", source="front", fit="contain", fps=30.0, width=320, height=180,
+                crf=0)  # fmt: skip
+    truth = render(wide, tmp_path / "w.mp4")
+    tall = Scene(Spec(jump="cmj", source="front", fps=30.0, width=180, height=320))
+    assert "small_in_frame" in truth["mechanisms"]
+    # the 1080x1920 scene fits the 180 rows: scaled by 180/1920 instead of 320/1920
+    assert truth["pixels_per_m"] / tall.ppm == pytest.approx(180 / 320, rel=0.02)
+    head, foot = (truth["geometry"][k] for k in ("standing_head_row_px", "ground_foot_row_px"))
+    assert 0 < head < foot < wide.height
+    # the person is drawn where the truth says: the lowest changed row is the floor row
+    frames, _ = _decode(tmp_path / "w.mp4")
+    scene = Scene(wide)
+    sw = scene.sprite.rgba.shape[1]
+    cols = slice(int(scene.left_x), int(scene.left_x + sw) + 1)
+    assert frames[0].shape[:2] == (180, 320) and scene.bg.shape[:2] == (180, 320)
+    low = _lowest_changed(frames[int(0.5 * wide.fps)], scene.bg_box, cols, int(foot) + 12)
+    assert abs(low - foot) <= 1.5
+
+
 def test_camera_affine_matches_rendered_pixels(tmp_path: Path) -> None:
     spec = Spec(jump="cmj", source="front", camera_motion="handheld", seed=2,
                 camera_shift_frac=0.03, duration_s=1.0, **SMALL)  # fmt: skip

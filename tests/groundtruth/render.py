@@ -114,6 +114,9 @@ class Spec:
     hidden_leading_frames: int = 0  # coded frames before t = 0, hidden by the MP4 edit list
     timestamp_jitter_ms: float = 0.0  # per-frame presentation-time jitter (1/90000 s base)
     montage_stills: int = 0  # the clip ends with an edited montage: stills of other views
+    # cover: the scene fills the frame (centre crop); contain: the whole scene fits (a wide
+    # frame of a tall scene shows it smaller, the sides filled by the scene mirrored)
+    fit: str = "cover"
 
     def is_legacy(self) -> bool:
         """True when no new mechanism is used: rendered exactly as before they existed."""
@@ -251,12 +254,19 @@ class Scene:
         self._meta, self._sp = meta, sp
         ch, cw = bg.shape[:2]
         w, h = spec.width, spec.height
-        so = max(w / cw, h / ch)  # canvas -> output scale (cover, centre crop)
+        # canvas -> output scale: cover (centre crop) or contain (mirrored borders)
+        so = max(w / cw, h / ch) if spec.fit == "cover" else min(w / cw, h / ch)
         bw, bh = round(cw * so), round(ch * so)
         bgo = cv2.resize(bg, (bw, bh), interpolation=cv2.INTER_AREA)
         cx, cy = (bw - w) // 2, (bh - h) // 2
+        px, py = max(-cx, 0), max(-cy, 0)  # contain: mirror the scene into the borders
+        if px or py:
+            bgo = cv2.copyMakeBorder(
+                bgo, py, max(h - bh - py, 0), px, max(w - bw - px, 0), cv2.BORDER_REFLECT_101
+            )
         self._so, self._crop = so, (cx, cy)
-        self.bg = bgo[cy : cy + h, cx : cx + w].astype(np.float32)
+        self.contained = bool(px or py)  # the scene is smaller than the frame
+        self.bg = bgo[cy + py : cy + py + h, cx + px : cx + px + w].astype(np.float32)
 
         stature_src = meta["foot_row"] - meta["head_row"]
         probe = spec.program() if self.general else spec.motion()
@@ -986,6 +996,7 @@ def _render_general(spec: Spec, out_path: Path) -> dict:
         (spec.end_after_s is not None, "trimmed_end"),
         (nh > 0, "edit_list"),
         (n_m > 0, "montage"),
+        (scene.contained, "small_in_frame"),
         (spec.timestamp_jitter_ms > 0, "timestamp_jitter"),
     ):
         if on:
