@@ -162,6 +162,37 @@ CASES: dict[str, tuple[dict, list[str]]] = {
         {"jump": "cmj", "source": "front", "end_after_s": 0.35, "montage_stills": 4},
         [],
     ),
+    # ---- framing and views added after the event logic (not tuned on) ----
+    "cmj_heel_rot_front_60": (
+        {"jump": "cmj", "source": "front", "rotation": -90, "heel_rise_s": 0.07},
+        ["unseen"],
+    ),
+    "cmj_wide_front_60": (
+        {"jump": "cmj", "source": "front", "width": 960, "height": 540, "fit": "contain"},
+        ["unseen"],
+    ),
+    "cmj_wide_heel_obl_man_30": (
+        {"jump": "cmj", "source": "two_oblique_man", "fps": 30.0, "width": 1280,
+         "height": 720, "fit": "contain", "heel_rise_s": 0.06},
+        ["unseen"],
+    ),
+    "dj_wide_back_60": (
+        {"jump": "dj", "source": "back", "width": 960, "height": 540, "fit": "contain"},
+        ["unseen"],
+    ),
+    "dj_box40_obl_woman_240": (
+        {"jump": "dj", "source": "two_oblique_woman", "fps": 240.0, "box": 0.4, **TINY},
+        ["unseen"],
+    ),
+    "cmj_noisy_back_30": (
+        {"jump": "cmj", "source": "back", "fps": 30.0, "noise": 8.0, "crf": 32},
+        ["unseen"],
+    ),
+    "cmj_small_lowcam_front_30": (
+        {"jump": "cmj", "source": "front", "fps": 30.0, "flight_time": 0.3,
+         "camera_height_m": 0.5},
+        ["unseen"],
+    ),
     # ---- combined ----
     "combo_handheld_shift_heel_front_60": (
         {"jump": "cmj", "source": "front", "camera_motion": "handheld",
