@@ -136,6 +136,8 @@ def test_contain_fit_shows_the_whole_scene_smaller_in_a_wide_frame(tmp_path: Pat
     assert frames[0].shape[:2] == (180, 320) and scene.bg.shape[:2] == (180, 320)
     low = _lowest_changed(frames[int(0.5 * wide.fps)], scene.bg_box, cols, int(foot) + 12)
     assert abs(low - foot) <= 1.5
+    with pytest.raises(ValueError, match="fit must be"):
+        render(dataclasses.replace(wide, fit="fill"), tmp_path / "x.mp4")
 
 
 def test_camera_affine_matches_rendered_pixels(tmp_path: Path) -> None:

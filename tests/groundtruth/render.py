@@ -778,6 +778,8 @@ def render(spec: Spec, out_path: str | Path) -> dict:
         raise ValueError("rotation must be one of 0, 90, -90, 180")
     if spec.width % 2 or spec.height % 2:
         raise ValueError("width and height must be even")
+    if spec.fit not in ("cover", "contain"):
+        raise ValueError("fit must be cover or contain")
     if not spec.is_legacy():
         return _render_general(spec, out_path)
     scene = Scene(spec)
