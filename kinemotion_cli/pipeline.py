@@ -26,7 +26,7 @@ from kinemotion_cli.errors import ExitCode, KmoError
 from kinemotion_cli.jumps import Analysis, analyze
 from kinemotion_cli.landmarks import bbox
 from kinemotion_cli.quality import Quality, assess, withhold_damaged
-from kinemotion_cli.subject import AMBIGUOUS, Track, candidates
+from kinemotion_cli.subject import AMBIGUOUS, Track, candidates, out_of_picture
 from kinemotion_cli.video import DecodeReport, VideoInfo, decode, probe
 
 ProgressFn = Callable[[int, "int | None"], None]
@@ -283,7 +283,7 @@ def measure(
     track = analysis = quality = error = None
     if pose.status == "ok":
         try:
-            track, analysis = _jumper(pose, times, motion, report, jump, stature_m)
+            track, analysis = _jumper(pose, times, motion, report, jump, stature_m, info.height)
             analysis = withhold_damaged(analysis, report)
             quality = assess(info, report, motion, track, analysis)
         except KmoError as exc:
@@ -309,10 +309,12 @@ def _jumper(
     report: DecodeReport,
     jump: str,
     stature_m: float | None,
+    height: int,
 ) -> tuple[Track, Analysis]:
     """The jumper and its analysis. When several people move alike, the jumper is the one
     who jumps: each is analysed; exactly one with jumps is the jumper, several are
-    ambiguous (exit 4), none is "no jump" (exit 3)."""
+    ambiguous (exit 4), none is "no jump" (exit 3), or exit 4 when that person's head or
+    feet were mostly outside the picture (``height`` px high)."""
     found = candidates(pose.people, times, motion.cuts)
     results, errors = [], []
     for track in found:
@@ -321,8 +323,9 @@ def _jumper(
             a = analyze(times, steady, report.measured_fps, jump=jump, stature_m=stature_m)
             results.append((track, a))
         except KmoError as exc:
+            exc = _framed(exc, track, height)
             if len(found) == 1:
-                raise
+                raise exc from None
             errors.append(exc)
     if len(results) == 1:
         return results[0]
@@ -331,6 +334,21 @@ def _jumper(
     # nobody jumps: the most likely jumper's reason (a "no jump" before other reasons)
     return_error = next((e for e in errors if e.code == ExitCode.NO_JUMP), errors[0])
     raise return_error
+
+
+def _framed(exc: KmoError, track: Track, height: int) -> KmoError:
+    """A "no jump" from a person whose head or feet were mostly outside the picture says so
+    (exit 4): the jump cannot be measured from such a video, not shown absent."""
+    cut = out_of_picture(track.landmarks, height) if exc.code == ExitCode.NO_JUMP else None
+    if cut is None:
+        return exc
+    part, share = cut
+    return KmoError(
+        f"the athlete's {part} {'is' if part == 'head' else 'are'} outside the picture (or "
+        f"not found) in {100 * share:.0f} % of the frames, so no jump can be measured; film "
+        "the whole body, head to feet, with some space around it.",
+        ExitCode.NOT_MEASURABLE,
+    )
 
 
 def _explain(exc: KmoError, motion: CameraMotion) -> KmoError:

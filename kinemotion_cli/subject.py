@@ -7,13 +7,14 @@ of the hips relative to body height; a standing bystander or a coach barely move
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from kinemotion_cli.errors import ExitCode, KmoError
-from kinemotion_cli.landmarks import INDEX, N_KEYPOINTS, bbox
+from kinemotion_cli.landmarks import FEET_NAMES, INDEX, N_KEYPOINTS, bbox
 
 MAX_MATCH = 0.6  # centre distance / box height allowed between frames
 MAX_AGE_S = 1.0
@@ -160,6 +161,28 @@ def candidates(
             )
         )
     return out
+
+
+def out_of_picture(landmarks: np.ndarray, height: int) -> tuple[str, float] | None:
+    """("head" or "feet", share) when, in more than half of the frames where the person is,
+    the head is above the picture (or drawn at or below the hips, as a pose model draws a
+    face it invents when the real one is out of view) or the feet are below it."""
+    y = np.asarray(landmarks, dtype=float)[..., 1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames without the person
+        hips = np.nanmax(y[:, [INDEX["left_hip"], INDEX["right_hip"], INDEX["hip"]]], axis=1)
+        feet = np.nanmax(y[:, [INDEX[n] for n in FEET_NAMES]], axis=1)
+    head = np.fmin(y[:, INDEX["head"]], y[:, INDEX["nose"]])
+    present = np.isfinite(hips)
+    if not present.any():
+        return None
+    with np.errstate(invalid="ignore"):
+        outside = {"head": (head < 0) | (head >= hips), "feet": feet > height}
+    for part, bad in outside.items():
+        share = float(bad[present].mean())
+        if share > 0.5:
+            return part, share
+    return None
 
 
 def track_jumper(people_per_frame: Sequence[Sequence[np.ndarray]], times: np.ndarray) -> Track:

@@ -264,3 +264,27 @@ def test_measure_removes_camera_motion_before_the_analysis() -> None:
     assert abs(j.events["takeoff_s"].value - truth.events["takeoff_s"]) < 0.001
     np.testing.assert_array_equal(m.track.landmarks, seen)  # the track is as filmed
     assert any("the camera moved" in w for w in m.quality.warnings)
+
+
+@pytest.mark.parametrize(("part", "dy"), [("head", -560.0), ("feet", 1100.0)])
+def test_no_jump_with_the_head_or_feet_outside_the_picture_says_so(part: str, dy: float) -> None:
+    """A clip whose framing cuts off the head or the feet cannot show a jump: exit 4, saying
+    what to film, instead of "no jump" (exit 3). The same person in the picture is a plain
+    no-jump, and a jump that is measured stays measured (the check only explains failures)."""
+    from kinemotion_cli.video import VideoInfo
+
+    t, lm, _ = series("none", 60)
+    info = VideoInfo("v.mp4", 1080, 1920, 60.0, len(t), float(t[-1]), 0, "h264")
+    cut = lm.copy()
+    cut[..., 1] += dy  # the series' head is at y = 375, its soles at 900
+    m = measure(info, decode_report(t, 60), static_camera(len(t)), _pose(t, cut))
+    assert m.error.code == ExitCode.NOT_MEASURABLE
+    assert f"the athlete's {part}" in m.error.message and "outside the picture" in m.error.message
+    assert "\n" not in m.error.message
+    plain = measure(info, decode_report(t, 60), static_camera(len(t)), _pose(t, lm))
+    assert plain.error.code == ExitCode.NO_JUMP
+    t, lm, truth = series("cmj", 60)
+    cut = lm.copy()
+    cut[..., 1] += dy
+    (j,) = measure(info, decode_report(t, 60), static_camera(len(t)), _pose(t, cut)).analysis.jumps
+    assert abs(j.events["takeoff_s"].value - truth.events["takeoff_s"]) < 0.001
