@@ -160,6 +160,12 @@ def coco17_to_halpe26(kp: np.ndarray) -> np.ndarray:
     return out
 
 
+def head_top_y(y: np.ndarray) -> np.ndarray:
+    """Top of the head per frame from ``(T, 26)`` image rows: the head point or the nose,
+    whichever is higher (NaN where both are unknown)."""
+    return np.fmin(y[:, INDEX["head"]], y[:, INDEX["nose"]])
+
+
 def bbox(person: np.ndarray, min_score: float = 0.3) -> np.ndarray | None:
     """Bounding box ``[x0, y0, x1, y1]`` of a ``(26, 3)`` person's confident points."""
     ok = np.isfinite(person[:, 0]) & (np.nan_to_num(person[:, 2]) >= min_score)

@@ -23,7 +23,7 @@ from kinemotion_cli.camera import CameraMotion
 from kinemotion_cli.jumps import Analysis, Jump
 from kinemotion_cli.jumps.common import Measure, missing
 from kinemotion_cli.jumps.contact import STILL_BODY_PER_S, local_slope
-from kinemotion_cli.landmarks import FEET_NAMES, HALPE26, INDEX
+from kinemotion_cli.landmarks import FEET_NAMES, HALPE26, INDEX, head_top_y
 from kinemotion_cli.subject import Track
 from kinemotion_cli.video import DecodeReport, VideoInfo
 
@@ -51,7 +51,7 @@ def body_height_px(landmarks: np.ndarray) -> float:
     foot = [INDEX[n] for n in FEET_NAMES]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames
-        head = np.fmin(landmarks[:, INDEX["head"], 1], landmarks[:, INDEX["nose"], 1])
+        head = head_top_y(landmarks[..., 1])
         body = np.nanmax(landmarks[:, foot, 1], axis=1) - head
     return float(np.nanmedian(body)) if np.isfinite(body).any() else float("nan")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kinemotion_cli.errors import ExitCode, KmoError
-from kinemotion_cli.landmarks import FEET_NAMES, INDEX, N_KEYPOINTS, bbox
+from kinemotion_cli.landmarks import FEET_NAMES, INDEX, N_KEYPOINTS, bbox, head_top_y
 
 MAX_MATCH = 0.6  # centre distance / box height allowed between frames
 MAX_AGE_S = 1.0
@@ -172,7 +172,7 @@ def out_of_picture(landmarks: np.ndarray, height: int) -> tuple[str, float] | No
         warnings.simplefilter("ignore", RuntimeWarning)  # frames without the person
         hips = np.nanmax(y[:, [INDEX["left_hip"], INDEX["right_hip"], INDEX["hip"]]], axis=1)
         feet = np.nanmax(y[:, [INDEX[n] for n in FEET_NAMES]], axis=1)
-    head = np.fmin(y[:, INDEX["head"]], y[:, INDEX["nose"]])
+    head = head_top_y(y)
     present = np.isfinite(hips)
     if not present.any():
         return None

@@ -13,7 +13,7 @@ import numpy as np
 
 from kinemotion_cli import signal as sig
 from kinemotion_cli.errors import ExitCode, KmoError
-from kinemotion_cli.landmarks import INDEX
+from kinemotion_cli.landmarks import INDEX, head_top_y
 
 HEEL_TOE = tuple(
     INDEX[f"{side}_{part}"]
@@ -83,7 +83,7 @@ def build_body(t: np.ndarray, landmarks: np.ndarray, fps: float) -> Body:
         contact, source = tuple(heel_toe), "heels and toes"
     else:
         contact, source = ANKLES, "ankles (no heel/toe landmarks)"
-    head = np.fmin(lm[:, INDEX["head"], 1], lm[:, INDEX["nose"], 1])
+    head = head_top_y(lm[..., 1])
     low = np.nanmax(lm[:, list(contact), 1], axis=1) if len(t) else np.array([])
     height = low - head
     height = height[np.isfinite(height)]
@@ -115,7 +115,7 @@ def build_body(t: np.ndarray, landmarks: np.ndarray, fps: float) -> Body:
         foot_source=source,
         trunk_y=aligned_mean(y[:, list(TRUNK)]),
         hip_y=y[:, INDEX["hip"]],
-        head_y=np.fmin(y[:, INDEX["head"]], y[:, INDEX["nose"]]),
+        head_y=head_top_y(y),
         body_px=body_px,
         noise_px=float(np.median(list(noise.values()))),
         point_noise=noise,
