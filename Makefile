@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SAMPLE ?= sample_videos/cmj_60fps.mp4
+PEER_VENV ?= build/peer-venv
+PEER_VERSION ?= 0.82.0
+BENCH_REPEATS ?= 5
 
-.PHONY: setup run test test-fast test-ray lint format bench bench-ray accuracy samples fake-models clean
+.PHONY: setup run test test-fast test-ray lint format bench bench-peer bench-ray accuracy samples fake-models clean
 
 $(BIN)/kmo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +37,15 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: setup  ## speed and memory figures, measured side by side in one run
+bench: setup bench-peer  ## speed and memory figures, measured side by side in one run
 	$(BIN)/python -m kinemotion_cli.bench
+
+$(PEER_VENV)/bin/kinemotion:
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/python -m pip install --quiet "kinemotion==$(PEER_VERSION)"
+
+bench-peer: setup $(PEER_VENV)/bin/kinemotion  ## kmo vs the peer CLI (kinemotion, PyPI) on the 1080x1920 clip: interleaved medians, wall ratio, peak memory, kmo's breakdown, 1 vs N threads
+	$(BIN)/python benchmarks/peer.py --peer $(PEER_VENV)/bin/kinemotion --repeats $(BENCH_REPEATS) --modes default,one
 
 bench-ray: setup  ## batch throughput: local pool vs Ray, 1 and 2 workers, the three samples
 	$(BIN)/python -m kinemotion_cli.bench_ray

@@ -100,6 +100,18 @@ class Settings:
     timings: bool = False
 
 
+def share_cores(settings: Settings, workers: int) -> Settings:
+    """``settings`` for one of ``workers`` videos measured side by side: unless
+    ``--threads`` was given, each video infers on its share of the usable cores."""
+    from dataclasses import replace
+
+    from kinemotion_cli.backends.pool import per_video
+
+    if settings.options.threads is not None or workers <= 1:
+        return settings
+    return replace(settings, options=replace(settings.options, threads=per_video(workers)))
+
+
 @dataclass
 class Job:
     """One video and where its outputs go."""

@@ -14,13 +14,16 @@ immutable, typed result to the next (:class:`VideoInfo`, :class:`DecodeReport`,
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from kinemotion_cli import second_look
 from kinemotion_cli.backends import BACKENDS, BackendOptions, PoseBackend, create
+from kinemotion_cli.backends.pool import PosePool, per_video
 from kinemotion_cli.camera import CameraMotion, CameraTracker, stabilize
 from kinemotion_cli.errors import ExitCode, KmoError
 from kinemotion_cli.jumps import Analysis, analyze
@@ -92,29 +95,79 @@ class Measured:
 
 
 class _Feeder:
-    """Gives frames to one backend in its own batch size and keeps its output."""
+    """Gives frames to one backend and keeps its output, frame by frame in video order.
 
-    def __init__(self, backend: PoseBackend) -> None:
+    A backend that can make twins of itself (stateless per frame) infers on a
+    :class:`PosePool` of ``threads`` instances; one with ``infer_batch`` gets its frames in
+    its own batch size; any other one frame at a time."""
+
+    def __init__(self, backend: PoseBackend, threads: int | None = None) -> None:
         self.backend = backend
-        self.size = (
-            max(1, int(getattr(backend, "batch", 1))) if hasattr(backend, "infer_batch") else 1
-        )
+        twin = getattr(backend, "twin", None)
+        n = per_video() if threads is None else threads
+        self.pool = PosePool(backend, twin, n) if twin is not None and n > 1 else None
+        batched = hasattr(backend, "infer_batch") and self.pool is None
+        self.size = max(1, int(getattr(backend, "batch", 1))) if batched else 1
         self.people: list[list[np.ndarray]] = []
-        self.infer_s = 0.0
+        self._infer_s = 0.0
+        self._queued: deque[tuple[Future, float]] = deque()  # submitted, not yet taken
+        self._batch: list[tuple[Future, np.ndarray, float]] = []  # not yet inferred
 
-    def feed(self, images: list[np.ndarray], times: list[float], scales: list[float]) -> None:
+    @property
+    def infer_s(self) -> float:
+        """Seconds spent inferring, summed over the pool's threads."""
+        return self._infer_s + (self.pool.busy_s if self.pool is not None else 0.0)
+
+    @property
+    def threads(self) -> int:
+        return self.pool.size if self.pool is not None else 1
+
+    def submit(self, image: np.ndarray, t: float, scale: float) -> None:
+        """Queue the next frame (``scale``: its pixels -> video pixels)."""
+        if self.pool is not None:
+            self._queued.append((self.pool.submit(image, t), scale))
+            return
+        fut: Future = Future()
+        self._queued.append((fut, scale))
+        self._batch.append((fut, image, t))
+        if len(self._batch) >= self.size:
+            self._run_batch()
+
+    def _run_batch(self) -> None:
+        futs, images, times = zip(*self._batch)
+        self._batch = []
         t0 = time.perf_counter()
         if self.size == 1:
             out = [self.backend.infer(im, t) for im, t in zip(images, times)]
         else:
-            out = []
-            for i in range(0, len(images), self.size):
-                out += self.backend.infer_batch(images[i : i + self.size], times[i : i + self.size])
-        self.infer_s += time.perf_counter() - t0
-        for people, k in zip(out, scales):
-            if k != 1.0:
-                people = [np.concatenate([p[:, :2] * k, p[:, 2:]], axis=1) for p in people]
-            self.people.append(people)
+            out = self.backend.infer_batch(list(images), list(times))
+        self._infer_s += time.perf_counter() - t0
+        for fut, people in zip(futs, out):
+            fut.set_result(people)
+
+    def take(self) -> None:
+        """Wait for the oldest queued frame and append its people, in video pixels."""
+        fut, k = self._queued.popleft()
+        if not fut.done() and self._batch:
+            self._run_batch()
+        people = fut.result()
+        if k != 1.0:
+            people = [np.concatenate([p[:, :2] * k, p[:, 2:]], axis=1) for p in people]
+        self.people.append(people)
+
+    def pool_info(self) -> dict:
+        """For the backend's info: the inference threads (a speed setting, reported with the
+        timings only: it never changes a result) and any thread that failed."""
+        if self.pool is None:
+            return {}
+        info = {"inference_threads": self.pool.size}
+        if self.pool.warnings:
+            info["warnings"] = [*self.backend.info.get("warnings", []), *self.pool.warnings]
+        return info
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
 
     def look_again(
         self,
@@ -127,9 +180,11 @@ class _Feeder:
     ) -> bool:
         """Frame ``i``: add the people found on parts of the frame (``second_look.look``);
         whether anybody was found."""
+        infer = self.pool.infer if self.pool is not None else self.backend.infer
         t0 = time.perf_counter()
-        extra = second_look.look(image, scale, t, boxes, self.people[i], self.backend.infer, every)
-        self.infer_s += time.perf_counter() - t0
+        extra = second_look.look(image, scale, t, boxes, self.people[i], infer, every)
+        if self.pool is None:
+            self._infer_s += time.perf_counter() - t0
         if extra:
             self.people[i] = [*self.people[i], *extra]
         return bool(extra)
@@ -174,50 +229,52 @@ def run(
     t_start = time.perf_counter()
     info = probe(path)
     loaded = _load(specs, keep_going, factory)
-    feeders = [_Feeder(b) if b is not None else None for b, _, _ in loaded]
+    feeders = [
+        _Feeder(b, specs[i].options.threads) if b is not None else None
+        for i, (b, _, _) in enumerate(loaded)
+    ]
     live = [f for f in feeders if f is not None]
-    chunk = max((f.size for f in live), default=1)
+    # frames in flight: a batch for batched backends, two per thread for pooled ones
+    depth = max((max(f.size, f.threads + 1) for f in live), default=1)
     stream = decode(path, info, max_side=max_side)
     camera = CameraTracker(info.width, info.height)
-    images: list[np.ndarray] = []
-    times: list[float] = []
-    scales: list[float] = []
-    n = 0
+    pending: deque[tuple[np.ndarray, float, float]] = deque()  # submitted, not yet taken
+    n = done = 0
     looked = {id(f): {"frames": 0, "found": 0, "discovered": 0} for f in live}
+    last_t: float | None = None
 
-    last_t: list[float | None] = [None]
-
-    def flush() -> None:
+    def take() -> None:
+        """The oldest frame in flight: its people, people missed on its tiles, camera."""
+        nonlocal done, last_t
+        im, t, k = pending.popleft()
         for f in live:
-            f.feed(images, times, scales)
-        for j, (im, t, k) in enumerate(zip(images, times, scales)):
-            if second_look.discovery_frame(t, last_t[0]):
-                tiles = second_look.tiles(im.shape[1] * k, im.shape[0] * k)
-                for f in live:  # people the full frame did not show, on its tiles
-                    if f.look_again(len(f.people) - len(images) + j, im, k, t, tiles, every=True):
-                        looked[id(f)]["discovered"] += 1
-            last_t[0] = t
-        mask_source = live[0].people[-len(images) :] if live else [[] for _ in images]
-        for im, k, people in zip(images, scales, mask_source):
-            camera.update(im, k, [b for p in people if (b := bbox(p)) is not None])
-        images.clear()
-        times.clear()
-        scales.clear()
+            f.take()
+        if second_look.discovery_frame(t, last_t):
+            tiles = second_look.tiles(im.shape[1] * k, im.shape[0] * k)
+            for f in live:  # people the full frame did not show, on its tiles
+                if f.look_again(done, im, k, t, tiles, every=True):
+                    looked[id(f)]["discovered"] += 1
+        last_t = t
+        people = live[0].people[done] if live else []
+        camera.update(im, k, [b for p in people if (b := bbox(p)) is not None])
+        done += 1
         if progress is not None:
-            progress(n, info.frames)
+            progress(done, info.frames)
 
     try:
         for frame in stream:
-            images.append(frame.image)
-            times.append(frame.t)
-            scales.append(frame.scale)
+            for f in live:
+                f.submit(frame.image, frame.t, frame.scale)
+            pending.append((frame.image, frame.t, frame.scale))
             n += 1
-            if len(images) >= chunk:
-                flush()
-        if images:
-            flush()
+            if len(pending) >= depth:
+                take()
+        while pending:
+            take()
         _second_look(path, info, max_side, live, np.asarray(stream.report.times), looked)
     finally:
+        for f in live:
+            f.close()
         for b, _, _ in loaded:
             if b is not None:
                 b.close()
@@ -233,7 +290,7 @@ def run(
                 spec,
                 "ok",
                 None,
-                {**backend.info, "second_look": looked[id(feeder)]},
+                {**backend.info, "second_look": looked[id(feeder)], **feeder.pool_info()},
                 choice,
                 tuple(feeder.people),
                 feeder.infer_s,
@@ -295,6 +352,7 @@ def measure(
     timing = {
         "total_s": pose_s + analysis_s,
         "inference_s": pose.infer_s,
+        "inference_threads": pose.info.get("inference_threads", 1),
         "analysis_s": analysis_s,
         "inference_fps": n / pose.infer_s if pose.infer_s > 0 else None,
         "end_to_end_fps": n / (pose_s + analysis_s) if pose_s + analysis_s > 0 else None,

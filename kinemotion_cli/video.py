@@ -504,7 +504,7 @@ class FrameStream:
     """
 
     def __init__(
-        self, path: str, info: VideoInfo, prefetch: int = 8, max_side: int | None = None
+        self, path: str, info: VideoInfo, prefetch: int = 3, max_side: int | None = None
     ) -> None:
         self.path, self.info = path, info
         self._prefetch, self._max_side = prefetch, max_side

@@ -39,16 +39,18 @@ def test_report_bytes_do_not_depend_on_the_run() -> None:
 
 @pytest.mark.e2e
 def test_cli_json_is_byte_identical_and_timings_apart() -> None:
-    """Two separate runs (one with --timings) give the same bytes once 'timing' is dropped."""
+    """Two separate runs (one with --timings, inferring on 1 thread and 3 instead of the
+    default) give the same bytes once 'timing' is dropped."""
     video = str(SAMPLES / "cmj_60fps.mp4")
     with ThreadPoolExecutor(2) as pool:
         plain, timed = pool.map(
             lambda extra: run_kmo("analyze", video, "--json", *extra),
-            [[], ["--timings"]],
+            [["--threads", "1"], ["--timings", "--threads", "3"]],
         )
     for p in (plain, timed):
         assert isinstance(p, subprocess.CompletedProcess) and p.returncode == 0, p.stderr
     assert "timing" not in json.loads(plain.stdout)
     obj = json.loads(timed.stdout)
-    assert set(obj.pop("timing")) >= {"total_s", "inference_s"}
+    timing = obj.pop("timing")
+    assert set(timing) >= {"total_s", "inference_s"} and timing["inference_threads"] == 3
     assert to_json(obj) + "\n" == plain.stdout  # two independent runs, identical bytes

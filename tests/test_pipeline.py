@@ -5,6 +5,7 @@ frame with the landmarks of a known landmark series, so every later stage really
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import numpy as np
 import pytest
@@ -64,6 +65,29 @@ class FakeBackend:
 
     def close(self) -> None:
         CALLS.append((self.label, "close", ()))
+
+
+class TwinBackend(FakeBackend):
+    """A stateless fake that makes twins of itself, as MediaPipe in IMAGE mode does; twins
+    share what was seen (so a look at a tile finds nobody new) and note their threads."""
+
+    def __init__(self, options: BackendOptions, seen: set | None = None) -> None:
+        super().__init__(options)
+        self.options = options
+        self.seen = set() if seen is None else seen
+        self.threads: set[int] = set()
+
+    def infer(self, image: np.ndarray, t: float) -> list[np.ndarray]:
+        THREADS.add(threading.get_ident())
+        return super().infer(image, t)
+
+    def twin(self) -> TwinBackend:
+        if self.options.mode == "no-twin":
+            raise RuntimeError("out of memory")
+        return TwinBackend(self.options, self.seen)
+
+
+THREADS: set[int] = set()
 
 
 @pytest.fixture(autouse=True)
@@ -141,6 +165,7 @@ def test_two_configurations_one_decode_both_measured(two) -> None:
         assert set(m.timing) == {
             "total_s",
             "inference_s",
+            "inference_threads",
             "analysis_s",
             "inference_fps",
             "end_to_end_fps",
@@ -158,6 +183,39 @@ def test_batched_backend_gets_consecutive_frames_in_its_batch_size(two) -> None:
     batches = [c[2] for c in two["calls"] if c[0] == "a" and c[1] == "batch"]
     assert [len(x) for x in batches] == [4] * 55 + [1]  # 221 frames
     assert not [c for c in two["calls"] if c[0] == "a" and c[1] == "infer"]
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_a_stateless_backend_infers_on_threads_with_the_same_result(
+    two, monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    """A backend with ``twin`` infers on ``threads`` instances side by side: every frame once,
+    the tiles still looked at, the people in frame order, every twin released."""
+    spec_ = BackendSpec("twin", __name__, "TwinBackend", "model", ("b",), "b", ("auto",), "")
+    monkeypatch.setitem(BACKENDS, "twin", spec_)
+    THREADS.clear()
+    (m,) = run(str(SAMPLE), [PoseSpec("twin", BackendOptions(model="b", threads=threads))])
+    ref = two["measured"][1]  # the same fake, one frame at a time, no twins
+    inferred = sorted(c[2][0] for c in CALLS if c[1] == "infer")
+    assert inferred == list(ref.decode.times)  # each frame once
+    looks = [c for c in CALLS if c[1] == "look"]
+    assert len(looks) == len([c for c in two["calls"] if c[0] == "b" and c[1] == "look"])
+    assert len(THREADS) == threads and m.timing["inference_threads"] == threads
+    assert [c[1] for c in CALLS].count("close") == threads
+    np.testing.assert_array_equal(m.track.landmarks, ref.track.landmarks)
+    assert m.analysis.jumps[0].events == ref.analysis.jumps[0].events
+
+
+def test_a_twin_that_cannot_load_leaves_fewer_threads_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec_ = BackendSpec("twin", __name__, "TwinBackend", "model", ("b",), "b", ("auto",), "")
+    monkeypatch.setitem(BACKENDS, "twin", spec_)
+    THREADS.clear()
+    opts = BackendOptions(model="b", mode="no-twin", threads=2)
+    (m,) = run(str(SAMPLE), [PoseSpec("twin", opts)])
+    assert m.ok and len(THREADS) == 1 and m.run.frames_inferred == 221
+    assert any("fewer threads ran" in w for w in m.run.info["warnings"])
 
 
 def test_landmarks_come_back_in_video_pixels_with_max_side(two) -> None:

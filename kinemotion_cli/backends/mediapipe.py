@@ -10,6 +10,7 @@ import contextlib
 import io
 import os
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -46,6 +47,7 @@ class MediaPipeBackend:
     name = "mediapipe"
 
     def __init__(self, options: BackendOptions) -> None:
+        self._options = options
         os.environ.setdefault("GLOG_minloglevel", "2")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         variant = options.model or DEFAULT_MODEL
@@ -106,6 +108,12 @@ class MediaPipeBackend:
             )
             people.append(blazepose_to_halpe26(arr))
         return people
+
+    def twin(self) -> MediaPipeBackend:
+        """An identical, independent instance: IMAGE mode keeps no state between frames, so
+        the pipeline may infer frames on several instances side by side
+        (``backends/pool.py``)."""
+        return MediaPipeBackend(replace(self._options, quiet=True))
 
     def close(self) -> None:
         self._landmarker.close()

@@ -55,7 +55,8 @@ class PoolExecutor:
         ctx = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
         try:
-            futures = {pool.submit(batch.process, job, self.cfg.settings): job for job in todo}
+            settings = batch.share_cores(self.cfg.settings, self.workers)
+            futures = {pool.submit(batch.process, job, settings): job for job in todo}
             for fut in as_completed(futures):
                 job = futures[fut]
                 try:
