@@ -101,11 +101,10 @@ class _Feeder:
     :class:`PosePool` of ``threads`` instances; one with ``infer_batch`` gets its frames in
     its own batch size; any other one frame at a time."""
 
-    def __init__(self, backend: PoseBackend, threads: int | None = None) -> None:
+    def __init__(self, backend: PoseBackend, threads: int) -> None:
         self.backend = backend
         twin = getattr(backend, "twin", None)
-        n = per_video() if threads is None else threads
-        self.pool = PosePool(backend, twin, n) if twin is not None and n > 1 else None
+        self.pool = PosePool(backend, twin, threads) if twin is not None and threads > 1 else None
         batched = hasattr(backend, "infer_batch") and self.pool is None
         self.size = max(1, int(getattr(backend, "batch", 1))) if batched else 1
         self.people: list[list[np.ndarray]] = []
@@ -229,17 +228,20 @@ def run(
     t_start = time.perf_counter()
     info = probe(path)
     loaded = _load(specs, keep_going, factory)
+    shared = per_video(len(specs))  # threads of a configuration without --threads
     feeders = [
-        _Feeder(b, specs[i].options.threads) if b is not None else None
-        for i, (b, _, _) in enumerate(loaded)
+        _Feeder(b, shared if spec.options.threads is None else spec.options.threads)
+        if b is not None
+        else None
+        for spec, (b, _, _) in zip(specs, loaded)
     ]
     live = [f for f in feeders if f is not None]
-    # frames in flight: a batch for batched backends, two per thread for pooled ones
+    # frames in flight: a batch for batched backends, one more than the threads of a pool
     depth = max((max(f.size, f.threads + 1) for f in live), default=1)
     stream = decode(path, info, max_side=max_side)
     camera = CameraTracker(info.width, info.height)
     pending: deque[tuple[np.ndarray, float, float]] = deque()  # submitted, not yet taken
-    n = done = 0
+    done = 0
     looked = {id(f): {"frames": 0, "found": 0, "discovered": 0} for f in live}
     last_t: float | None = None
 
@@ -266,7 +268,6 @@ def run(
             for f in live:
                 f.submit(frame.image, frame.t, frame.scale)
             pending.append((frame.image, frame.t, frame.scale))
-            n += 1
             if len(pending) >= depth:
                 take()
         while pending:

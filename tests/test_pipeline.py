@@ -218,6 +218,20 @@ def test_a_twin_that_cannot_load_leaves_fewer_threads_and_says_so(
     assert any("fewer threads ran" in w for w in m.run.info["warnings"])
 
 
+def test_configurations_without_threads_share_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """kmo compare: the usable cores are shared out among the configurations."""
+    from kinemotion_cli.backends import pool
+
+    spec_ = BackendSpec("twin", __name__, "TwinBackend", "model", ("b",), "b", ("auto",), "")
+    monkeypatch.setitem(BACKENDS, "twin", spec_)
+    monkeypatch.setattr(pool, "usable_cores", lambda: 5)
+    twins = [PoseSpec("twin", BackendOptions(model="b", mode=m)) for m in ("x", "y")]
+    given = PoseSpec("twin", BackendOptions(model="b", threads=3))
+    for specs, want in (([twins[0]], [5]), (twins, [2, 2]), ([twins[0], given], [2, 3])):
+        measured = run(str(SAMPLE), specs)
+        assert [m.timing["inference_threads"] for m in measured] == want
+
+
 def test_landmarks_come_back_in_video_pixels_with_max_side(two) -> None:
     full = two["measured"][1]
     (small,) = run(str(SAMPLE), [spec("b")], max_side=480)  # frames at 270 x 480
