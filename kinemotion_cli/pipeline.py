@@ -13,6 +13,7 @@ immutable, typed result to the next (:class:`VideoInfo`, :class:`DecodeReport`,
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -189,6 +190,17 @@ class _Feeder:
         return bool(extra)
 
 
+def _warm_up() -> None:
+    """Import SciPy (about half a second, needed only by the analysis) in the background
+    while the models load and the frames are inferred. Nothing else imports it meanwhile."""
+
+    def load() -> None:
+        import scipy.ndimage  # noqa: F401
+        import scipy.signal  # noqa: F401
+
+    threading.Thread(target=load, daemon=True).start()
+
+
 def _load(
     specs: Sequence[PoseSpec], keep_going: bool, factory: BackendFactory
 ) -> list[tuple[PoseBackend | None, str | None, str | None]]:
@@ -227,6 +239,7 @@ def run(
     """
     t_start = time.perf_counter()
     info = probe(path)
+    _warm_up()
     loaded = _load(specs, keep_going, factory)
     shared = per_video(len(specs))  # threads of a configuration without --threads
     feeders = [

@@ -1,14 +1,14 @@
 """Signal processing on landmark time series (pure numpy/scipy).
 
 Everything takes explicit timestamps so variable-frame-rate video is handled; filters are
-zero-phase and are applied per segment so they never smear takeoff or landing.
+zero-phase and are applied per segment so they never smear takeoff or landing. SciPy is
+imported where it is used, so the CLI starts without it (``pipeline.run`` loads it in the
+background).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import median_filter
-from scipy.signal import butter, sosfiltfilt
 
 DEFAULT_MIN_SCORE = 0.3
 DEFAULT_MAX_GAP_S = 0.1
@@ -32,6 +32,8 @@ def reject_outliers(x: np.ndarray, window: int, k: float = 4.0, floor: float = 0
         return out
     window = max(3, int(window) | 1)
     filled = interpolate_gaps(x, np.arange(len(x), dtype=float), max_gap_s=np.inf)
+    from scipy.ndimage import median_filter
+
     med = median_filter(filled, size=window, mode="nearest")
     mad = median_filter(np.abs(filled - med), size=window, mode="nearest") * 1.4826
     bad = ok & (np.abs(x - med) > np.maximum(k * mad, floor))
@@ -45,6 +47,8 @@ def rolling_median(x: np.ndarray, window: int) -> np.ndarray:
     if np.isfinite(x).sum() < 2:
         return np.full_like(x, np.nan)
     filled = interpolate_gaps(x, np.arange(len(x), dtype=float), max_gap_s=np.inf)
+    from scipy.ndimage import median_filter
+
     return median_filter(filled, size=max(3, int(window) | 1), mode="nearest")
 
 
@@ -131,6 +135,8 @@ def lowpass(x: np.ndarray, fps: float, cutoff_hz: float = 10.0, order: int = 2) 
     x = np.asarray(x, dtype=np.float64)
     out = x.copy()
     wn = cutoff_for(fps, cutoff_hz) / (fps / 2.0)
+    from scipy.signal import butter, sosfiltfilt
+
     sos = butter(order, wn, btype="low", output="sos")
     for lo, hi in finite_runs(x):
         seg = x[lo:hi]

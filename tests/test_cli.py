@@ -161,3 +161,16 @@ def test_compare_markdown_and_files(clip, tmp_path) -> None:
     again = run_kmo(*args, "--json-file", str(jf))
     assert again.returncode == ExitCode.BAD_INPUT and "--force" in one_error_line(again.stderr)
     assert run_kmo(*args, "--json-file", str(jf), "--force").returncode == 0
+
+
+def test_the_command_line_starts_without_the_heavy_libraries() -> None:
+    """`kmo --help` and `--version` import neither SciPy, nor a pose library, nor OpenCV:
+    the analysis loads SciPy in the background while the video is inferred."""
+    import subprocess
+    import sys
+
+    heavy = ("scipy", "mediapipe", "cv2", "onnxruntime", "av")
+    code = f"import sys, kinemotion_cli.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"

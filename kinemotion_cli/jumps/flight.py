@@ -19,7 +19,6 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import find_peaks
 
 from kinemotion_cli import signal as sig
 from kinemotion_cli.jumps.body import Body
@@ -73,6 +72,8 @@ def trunk_tops(body: Body) -> list[int]:
         return []
     height = -sig.lowpass(np.where(ok, y, np.nan), body.fps, CANDIDATE_CUTOFF_HZ)
     height = np.where(np.isfinite(height), height, np.nanmin(height))
+    from scipy.signal import find_peaks
+
     peaks, _ = find_peaks(height, prominence=CANDIDATE_PROMINENCE * body.body_px)
     return [int(p) for p in peaks]
 
