@@ -27,9 +27,9 @@ from kinemotion_cli.errors import KmoError
 #: What ``make bench`` measured for the CPU-only rule (inference frames/s on the same 16
 #: decoded frames of the 540x960 CMJ sample, detection every frame).
 CPU_MEASUREMENT = (
-    "2-core AMD EPYC VM, onnxruntime 1.32, 2026-11-24: MediaPipe full 31.5 fps; tuned-CPU "
+    "2-core AMD EPYC VM, onnxruntime 1.32, 2026-11-24: MediaPipe full 34.2 fps; tuned-CPU "
     "RTMPose with random-weight models of the real multiply-add counts: lightweight "
-    "(YOLOX-tiny 416 + RTMPose-s) 20.6 fps, balanced (YOLOX-m 640 + RTMPose-m) 2.8 fps"
+    "(YOLOX-tiny 416 + RTMPose-s) 20.8 fps, balanced (YOLOX-m 640 + RTMPose-m) 2.8 fps"
 )
 CPU_CHOICE = "mediapipe"
 CPU_WHY = f"on the CPU {CPU_CHOICE} is faster than RTMPose (make bench)"
