@@ -58,7 +58,14 @@ ModelDirOpt = Annotated[
     Path | None,
     typer.Option(envvar="KMO_MODEL_DIR", help="Folder with model files (offline machines)."),
 ]
-ThreadsOpt = Annotated[int | None, typer.Option(min=1, help="Inference threads.")]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Inference threads (default: the usable cores, shared among the videos measured "
+        "side by side or the configurations compared); MediaPipe results do not depend on it.",
+    ),
+]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or notes.")]
 DebugOpt = Annotated[bool, typer.Option(help="Show tracebacks and native library logs.")]
