@@ -268,3 +268,18 @@ def test_cli_compare_fake_models_measure_the_drop_jump(drop_jump_compared, k: in
     assert j["values"]["ground_contact_time_s"] == pytest.approx(
         truth["ground_contact_time_s"], abs=0.02
     )
+
+
+def test_inference_on_threads_counts_once_on_the_clock() -> None:
+    """A configuration's inference time is summed over its threads; the end-to-end column
+    ('as if it ran alone') counts the time on the clock."""
+    from types import SimpleNamespace
+
+    from kinemotion_cli.compare import _infer_wall
+
+    def m(infer_s: float, threads: int | None) -> SimpleNamespace:
+        timing = {} if threads is None else {"inference_threads": threads}
+        return SimpleNamespace(run=SimpleNamespace(infer_s=infer_s), timing=timing)
+
+    assert _infer_wall(m(10.0, 2)) == 5.0
+    assert _infer_wall(m(10.0, 1)) == _infer_wall(m(10.0, None)) == 10.0
