@@ -45,6 +45,23 @@ def test_pick_takes_the_last_point_to_leave_and_averages_its_group() -> None:
     assert time == pytest.approx(0.9505)
 
 
+def test_a_heel_is_never_the_takeoff_or_landing_while_its_own_toe_is_off_the_floor() -> None:
+    """A heel rise: both heels leave together 40 ms before the toes, whose two estimates
+    (one per foot) disagree by more than their noise. The heels confirm each other, but a
+    foot leaves with its toe: the takeoff is a toe's. Mirrored for a toe-first landing."""
+    from kinemotion_cli.landmarks import INDEX
+
+    def c(name: str, time: float) -> Contact:
+        return Contact(INDEX[name], time, 0.002, 900.0, 0.1, (0, 10), 0.0, True)
+
+    ups = [c("left_heel", 0.960), c("right_heel", 0.962), c("left_big_toe", 1.000)]
+    ups.append(c("right_big_toe", 1.020))
+    assert _pick(ups, latest=True, frame=1 / 60)[0] >= 1.000  # was the heels' 0.961
+    downs = [c("left_big_toe", 1.000), c("right_big_toe", 0.980)]
+    downs += [c("left_heel", 1.040), c("right_heel", 1.042)]
+    assert _pick(downs, latest=False, frame=1 / 60)[0] <= 1.000  # was the heels' 1.041
+
+
 def test_pick_ignores_untrusted_and_blurred_points() -> None:
     cs = [
         _contact(1.000, 0.001),

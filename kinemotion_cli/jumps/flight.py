@@ -24,6 +24,7 @@ from kinemotion_cli import signal as sig
 from kinemotion_cli.jumps.body import Body
 from kinemotion_cli.jumps.common import G, Parabola, fit_parabola, index_at
 from kinemotion_cli.jumps.contact import AIR, GROUND, Contact, contact_event, kink
+from kinemotion_cli.landmarks import LEFT_FOOT, RIGHT_FOOT
 
 MIN_STATURE_M, MAX_STATURE_M = 0.8, 2.6  # body heights that make a curvature plausible
 MAX_FLIGHT_S = 1.5  # a 2.7 m jump: nobody flies longer
@@ -105,6 +106,18 @@ def _pick(
     def agree(a: Contact, b: Contact) -> bool:
         return abs(a.time - b.time) <= close(a, b)
 
+    # A foot leaves with its last point and lands with its first: a heel that left before
+    # its own toe (heel rise), or touched after it (toe-first landing), is not a contact
+    # that ends or starts the flight, even when the two heels agree with each other better
+    # than the two toes do.
+    def foot(c: Contact) -> int:  # a point that is on no foot is a foot of its own
+        return 0 if c.point in LEFT_FOOT else 1 if c.point in RIGHT_FOOT else id(c)
+
+    timed = [
+        c
+        for c in timed
+        if not any(foot(o) == foot(c) and sign * (o.time - c.time) > close(o, c) for o in timed)
+    ] or timed
     # One landmark alone does not decide: the edge must be confirmed by another point (a
     # landmark derived from the same one, such as BlazePose's copy of a toe, does not count).
     distinct = list({(round(c.time, 9), round(c.level, 6)): c for c in timed}.values())
