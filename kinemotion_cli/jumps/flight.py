@@ -24,7 +24,7 @@ from kinemotion_cli import signal as sig
 from kinemotion_cli.jumps.body import Body
 from kinemotion_cli.jumps.common import G, Parabola, fit_parabola, index_at
 from kinemotion_cli.jumps.contact import AIR, GROUND, Contact, contact_event, kink
-from kinemotion_cli.landmarks import LEFT_FOOT, RIGHT_FOOT
+from kinemotion_cli.landmarks import INDEX, LEFT_FOOT, RIGHT_FOOT
 
 MIN_STATURE_M, MAX_STATURE_M = 0.8, 2.6  # body heights that make a curvature plausible
 MAX_FLIGHT_S = 1.5  # a 2.7 m jump: nobody flies longer
@@ -33,6 +33,7 @@ CANDIDATE_PROMINENCE = 0.01  # trunk tops at least 1 % of body height above thei
 CANDIDATE_CUTOFF_HZ = 6.0  # the trunk is smoothed this much to find candidate tops
 MAX_TRUNK_RMS = 0.03  # the trunk's parabola fits within 3 % of body height (RMS)
 MIN_BOX_M = 0.1  # drop-jump boxes are higher than a step (20-60 cm in practice)
+TOES = frozenset(INDEX[f"{s}_{t}_toe"] for s in ("left", "right") for t in ("big", "small"))
 TOLD_APART_FRAMES = 0.25  # points' events closer than this share of a frame are one event
 
 
@@ -106,18 +107,18 @@ def _pick(
     def agree(a: Contact, b: Contact) -> bool:
         return abs(a.time - b.time) <= close(a, b)
 
-    # A foot leaves with its last point and lands with its first: a heel that left before
-    # its own toe (heel rise), or touched after it (toe-first landing), is not a contact
-    # that ends or starts the flight, even when the two heels agree with each other better
-    # than the two toes do.
-    def foot(c: Contact) -> int:  # a point that is on no foot is a foot of its own
-        return 0 if c.point in LEFT_FOOT else 1 if c.point in RIGHT_FOOT else id(c)
+    # A foot rolls off its toes and lands on them first: a heel (or ankle) that left before
+    # a toe of its own foot (heel rise), or touched after it (toe-first landing), does not
+    # end or start the flight, even when the two heels agree with each other better than
+    # the two toes do.
+    def heel_before_toe(c: Contact) -> bool:
+        side = LEFT_FOOT if c.point in LEFT_FOOT else RIGHT_FOOT if c.point in RIGHT_FOOT else ()
+        if c.point not in side or c.point in TOES:
+            return False
+        return any(o.point in side and o.point in TOES and sign * (o.time - c.time) > close(o, c)
+                   for o in timed)  # fmt: skip
 
-    timed = [
-        c
-        for c in timed
-        if not any(foot(o) == foot(c) and sign * (o.time - c.time) > close(o, c) for o in timed)
-    ] or timed
+    timed = [c for c in timed if not heel_before_toe(c)] or timed
     # One landmark alone does not decide: the edge must be confirmed by another point (a
     # landmark derived from the same one, such as BlazePose's copy of a toe, does not count).
     distinct = list({(round(c.time, 9), round(c.level, 6)): c for c in timed}.values())
