@@ -44,6 +44,7 @@ RIGHT_FOOT = tuple(
     INDEX[n] for n in ("right_ankle", "right_heel", "right_big_toe", "right_small_toe")
 )
 FOOT_POINTS = LEFT_FOOT + RIGHT_FOOT
+TOE_POINTS = frozenset(INDEX[f"{s}_{t}_toe"] for s in ("left", "right") for t in ("big", "small"))
 FEET_NAMES = tuple(HALPE26[i] for i in FOOT_POINTS)
 
 # Skeleton edges for drawing (pairs of Halpe-26 indices).

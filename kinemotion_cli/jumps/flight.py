@@ -24,7 +24,7 @@ from kinemotion_cli import signal as sig
 from kinemotion_cli.jumps.body import Body
 from kinemotion_cli.jumps.common import G, Parabola, fit_parabola, index_at
 from kinemotion_cli.jumps.contact import AIR, GROUND, Contact, contact_event, kink
-from kinemotion_cli.landmarks import INDEX, LEFT_FOOT, RIGHT_FOOT
+from kinemotion_cli.landmarks import LEFT_FOOT, RIGHT_FOOT, TOE_POINTS
 
 MIN_STATURE_M, MAX_STATURE_M = 0.8, 2.6  # body heights that make a curvature plausible
 MAX_FLIGHT_S = 1.5  # a 2.7 m jump: nobody flies longer
@@ -33,7 +33,6 @@ CANDIDATE_PROMINENCE = 0.01  # trunk tops at least 1 % of body height above thei
 CANDIDATE_CUTOFF_HZ = 6.0  # the trunk is smoothed this much to find candidate tops
 MAX_TRUNK_RMS = 0.03  # the trunk's parabola fits within 3 % of body height (RMS)
 MIN_BOX_M = 0.1  # drop-jump boxes are higher than a step (20-60 cm in practice)
-TOES = frozenset(INDEX[f"{s}_{t}_toe"] for s in ("left", "right") for t in ("big", "small"))
 TOLD_APART_FRAMES = 0.25  # points' events closer than this share of a frame are one event
 
 
@@ -112,11 +111,11 @@ def _pick(
     # end or start the flight, even when the two heels agree with each other better than
     # the two toes do.
     def heel_before_toe(c: Contact) -> bool:
-        side = LEFT_FOOT if c.point in LEFT_FOOT else RIGHT_FOOT if c.point in RIGHT_FOOT else ()
-        if c.point not in side or c.point in TOES:
+        side = LEFT_FOOT if c.point in LEFT_FOOT else RIGHT_FOOT
+        if c.point not in side or c.point in TOE_POINTS:
             return False
-        return any(o.point in side and o.point in TOES and sign * (o.time - c.time) > close(o, c)
-                   for o in timed)  # fmt: skip
+        toes = [o for o in timed if o.point in side and o.point in TOE_POINTS]
+        return any(sign * (o.time - c.time) > close(o, c) for o in toes)
 
     timed = [c for c in timed if not heel_before_toe(c)] or timed
     # One landmark alone does not decide: the edge must be confirmed by another point (a
