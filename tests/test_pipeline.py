@@ -94,7 +94,10 @@ THREADS: set[int] = set()
 def fake_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     spec = BackendSpec("fake", __name__, "FakeBackend", "model", ("a", "b"), "a", ("auto",), "")
     monkeypatch.setitem(BACKENDS, "fake", spec)
+    twin = BackendSpec("twin", __name__, "TwinBackend", "model", ("b",), "b", ("auto",), "")
+    monkeypatch.setitem(BACKENDS, "twin", twin)
     CALLS.clear()
+    THREADS.clear()
 
 
 def spec(model: str, **kw) -> PoseSpec:
@@ -186,14 +189,9 @@ def test_batched_backend_gets_consecutive_frames_in_its_batch_size(two) -> None:
 
 
 @pytest.mark.parametrize("threads", [1, 3])
-def test_a_stateless_backend_infers_on_threads_with_the_same_result(
-    two, monkeypatch: pytest.MonkeyPatch, threads: int
-) -> None:
+def test_a_stateless_backend_infers_on_threads_with_the_same_result(two, threads: int) -> None:
     """A backend with ``twin`` infers on ``threads`` instances side by side: every frame once,
     the tiles still looked at, the people in frame order, every twin released."""
-    spec_ = BackendSpec("twin", __name__, "TwinBackend", "model", ("b",), "b", ("auto",), "")
-    monkeypatch.setitem(BACKENDS, "twin", spec_)
-    THREADS.clear()
     (m,) = run(str(SAMPLE), [PoseSpec("twin", BackendOptions(model="b", threads=threads))])
     ref = two["measured"][1]  # the same fake, one frame at a time, no twins
     inferred = sorted(c[2][0] for c in CALLS if c[1] == "infer")
@@ -206,12 +204,7 @@ def test_a_stateless_backend_infers_on_threads_with_the_same_result(
     assert m.analysis.jumps[0].events == ref.analysis.jumps[0].events
 
 
-def test_a_twin_that_cannot_load_leaves_fewer_threads_and_says_so(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    spec_ = BackendSpec("twin", __name__, "TwinBackend", "model", ("b",), "b", ("auto",), "")
-    monkeypatch.setitem(BACKENDS, "twin", spec_)
-    THREADS.clear()
+def test_a_twin_that_cannot_load_leaves_fewer_threads_and_says_so() -> None:
     opts = BackendOptions(model="b", mode="no-twin", threads=2)
     (m,) = run(str(SAMPLE), [PoseSpec("twin", opts)])
     assert m.ok and len(THREADS) == 1 and m.run.frames_inferred == 221
@@ -222,8 +215,6 @@ def test_configurations_without_threads_share_the_cores(monkeypatch: pytest.Monk
     """kmo compare: the usable cores are shared out among the configurations."""
     from kinemotion_cli.backends import pool
 
-    spec_ = BackendSpec("twin", __name__, "TwinBackend", "model", ("b",), "b", ("auto",), "")
-    monkeypatch.setitem(BACKENDS, "twin", spec_)
     monkeypatch.setattr(pool, "usable_cores", lambda: 5)
     twins = [PoseSpec("twin", BackendOptions(model="b", mode=m)) for m in ("x", "y")]
     given = PoseSpec("twin", BackendOptions(model="b", threads=3))
