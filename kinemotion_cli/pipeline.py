@@ -18,11 +18,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from kinemotion_cli import second_look
+from kinemotion_cli import closer_look, second_look
 from kinemotion_cli.backends import BACKENDS, BackendOptions, PoseBackend, create
 from kinemotion_cli.backends.pool import PosePool, per_video
 from kinemotion_cli.camera import CameraMotion, CameraTracker, stabilize
@@ -110,7 +110,9 @@ class _Feeder:
         self.size = max(1, int(getattr(backend, "batch", 1))) if batched else 1
         self.people: list[list[np.ndarray]] = []
         self._infer_s = 0.0
-        self._queued: deque[tuple[Future, float]] = deque()  # submitted, not yet taken
+        self._queued: deque[tuple[Future, float, tuple[int, int]]] = (
+            deque()
+        )  # submitted, not yet taken
         self._batch: list[tuple[Future, np.ndarray, float]] = []  # not yet inferred
 
     @property
@@ -122,13 +124,16 @@ class _Feeder:
     def threads(self) -> int:
         return self.pool.size if self.pool is not None else 1
 
-    def submit(self, image: np.ndarray, t: float, scale: float) -> None:
-        """Queue the next frame (``scale``: its pixels -> video pixels)."""
+    def submit(
+        self, image: np.ndarray, t: float, scale: float, origin: tuple[int, int] = (0, 0)
+    ) -> None:
+        """Queue the next frame (``scale``: its pixels -> video pixels; ``origin``: where a
+        crop's top-left corner is in the frame's pixels)."""
         if self.pool is not None:
-            self._queued.append((self.pool.submit(image, t), scale))
+            self._queued.append((self.pool.submit(image, t), scale, origin))
             return
         fut: Future = Future()
-        self._queued.append((fut, scale))
+        self._queued.append((fut, scale, origin))
         self._batch.append((fut, image, t))
         if len(self._batch) >= self.size:
             self._run_batch()
@@ -147,13 +152,19 @@ class _Feeder:
 
     def take(self) -> None:
         """Wait for the oldest queued frame and append its people, in video pixels."""
-        fut, k = self._queued.popleft()
+        fut, k, (x0, y0) = self._queued.popleft()
         if not fut.done() and self._batch:
             self._run_batch()
         people = fut.result()
-        if k != 1.0:
-            people = [np.concatenate([p[:, :2] * k, p[:, 2:]], axis=1) for p in people]
+        if k != 1.0 or x0 or y0:
+            shift = np.array([x0, y0], dtype=float)
+            people = [np.concatenate([(p[:, :2] + shift) * k, p[:, 2:]], axis=1) for p in people]
         self.people.append(people)
+
+    def restart(self) -> list[list[np.ndarray]]:
+        """Begin a new pass over the video: the people of the pass so far."""
+        done, self.people = self.people, []
+        return done
 
     def pool_info(self) -> dict:
         """For the backend's info: the inference threads (a speed setting, reported with the
@@ -286,32 +297,91 @@ def run(
         while pending:
             take()
         _second_look(path, info, max_side, live, np.asarray(stream.report.times), looked)
+        report = stream.report
+        motion = camera.result()
+        pose_s = time.perf_counter() - t_start
+        out = []
+        for spec, (backend, choice, error), feeder in zip(specs, loaded, feeders):
+            if feeder is None:
+                pose = PoseRun(spec, "unavailable", error, {}, None, (), 0.0, 0)
+            else:
+                pose = PoseRun(
+                    spec,
+                    "ok",
+                    None,
+                    {**backend.info, "second_look": looked[id(feeder)], **feeder.pool_info()},
+                    choice,
+                    tuple(feeder.people),
+                    feeder.infer_s,
+                    len(feeder.people),
+                )
+            out.append(measure(info, report, motion, pose, jump, stature_m, pose_s))
+        redo = {
+            i: box
+            for i, (m, f) in enumerate(zip(out, feeders))
+            if f is not None
+            and closer_look.worth_retrying(m.error)
+            and (box := closer_look.region(m.run.people, np.asarray(report.times), motion.cuts,
+                                           info.width, info.height)) is not None
+        }  # fmt: skip
+        if redo:
+            people = _closer_look(
+                path, info, max_side, {i: (feeders[i], b) for i, b in redo.items()}
+            )
+            pose_s = time.perf_counter() - t_start
+            for i, box in redo.items():
+                again = _on_crop(out[i].run, box, people[i], feeders[i].infer_s, info)
+                m = measure(info, report, motion, again, jump, stature_m, pose_s)
+                out[i] = m if m.ok else replace(out[i], error=closer_look.tried(out[i].error))
     finally:
         for f in live:
             f.close()
         for b, _, _ in loaded:
             if b is not None:
                 b.close()
-    report = stream.report
-    motion = camera.result()
-    pose_s = time.perf_counter() - t_start
-    out = []
-    for spec, (backend, choice, error), feeder in zip(specs, loaded, feeders):
-        if feeder is None:
-            pose = PoseRun(spec, "unavailable", error, {}, None, (), 0.0, 0)
-        else:
-            pose = PoseRun(
-                spec,
-                "ok",
-                None,
-                {**backend.info, "second_look": looked[id(feeder)], **feeder.pool_info()},
-                choice,
-                tuple(feeder.people),
-                feeder.infer_s,
-                len(feeder.people),
-            )
-        out.append(measure(info, report, motion, pose, jump, stature_m, pose_s))
     return out
+
+
+def _closer_look(
+    path: str, info: VideoInfo, max_side: int | None, todo: dict[int, tuple[_Feeder, np.ndarray]]
+) -> dict[int, list[list[np.ndarray]]]:
+    """Every frame inferred again, by each feeder, on its fixed crop (video pixels;
+    ``closer_look.py``): the people per frame, in video pixels."""
+    depth = max(max(f.size, f.threads + 1) for f, _ in todo.values())
+    in_flight = 0
+    for f, _ in todo.values():
+        f.restart()
+    for frame in decode(path, info, max_side=max_side):
+        for f, box in todo.values():
+            image, origin = closer_look.crop(frame.image, frame.scale, box)
+            f.submit(image, frame.t, frame.scale, origin)
+        in_flight += 1
+        if in_flight >= depth:
+            for f, _ in todo.values():
+                f.take()
+            in_flight -= 1
+    for _ in range(in_flight):
+        for f, _ in todo.values():
+            f.take()
+    return {i: f.restart() for i, (f, _) in todo.items()}
+
+
+def _on_crop(
+    pose: PoseRun, box: np.ndarray, people: list[list[np.ndarray]], infer_s: float, info: VideoInfo
+) -> PoseRun:
+    """The pose run of a closer look: its people, the crop, and a warning saying so."""
+    warning = closer_look.note(box, info.width, info.height)
+    return replace(
+        pose,
+        info={
+            **pose.info,
+            "closer_look": [int(v) for v in box],
+            "warnings": [*pose.info.get("warnings", []), warning],
+        },
+        people=tuple(people),
+        infer_s=infer_s,
+        frames_inferred=pose.frames_inferred + len(people),
+    )
 
 
 def _second_look(

@@ -196,6 +196,7 @@ def _subject(m: Measured) -> dict | None:
         "tiles_found": int(look.get("discovered", 0)),
         "second_look_frames": int(look.get("frames", 0)),
         "second_look_found": int(look.get("found", 0)),
+        "closer_look_crop_px": m.run.info.get("closer_look"),
     }
 
 
