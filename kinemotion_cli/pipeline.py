@@ -180,7 +180,21 @@ class _Feeder:
         if self.pool is not None:
             self.pool.close()
 
-    def look_again(
+    def _infer_all(self, images: list[np.ndarray], t: float) -> list[Future]:
+        """Futures of the people in several images of one instant (side by side on a pool,
+        behind the frames already queued)."""
+        if self.pool is not None:
+            return [self.pool.submit(im, t) for im in images]
+        futs = []
+        for im in images:
+            t0 = time.perf_counter()
+            fut: Future = Future()
+            fut.set_result(self.backend.infer(im, t))
+            self._infer_s += time.perf_counter() - t0
+            futs.append(fut)
+        return futs
+
+    def look_later(
         self,
         i: int,
         image: np.ndarray,
@@ -188,17 +202,20 @@ class _Feeder:
         t: float,
         boxes: list[np.ndarray],
         every: bool = False,
-    ) -> bool:
-        """Frame ``i``: add the people found on parts of the frame (``second_look.look``);
-        whether anybody was found."""
-        infer = self.pool.infer if self.pool is not None else self.backend.infer
-        t0 = time.perf_counter()
-        extra = second_look.look(image, scale, t, boxes, self.people[i], infer, every)
-        if self.pool is None:
-            self._infer_s += time.perf_counter() - t0
-        if extra:
-            self.people[i] = [*self.people[i], *extra]
-        return bool(extra)
+    ) -> Callable[[], bool]:
+        """Frame ``i``: start looking at parts of the frame (``second_look.py``); the
+        returned call waits, adds the people found and says whether anybody was."""
+        parts = second_look.crops(image, scale, boxes)
+        futs = self._infer_all([part.image for part in parts], t)
+
+        def finish() -> bool:
+            results = [fut.result() for fut in futs]
+            extra = second_look.merge(parts, results, scale, self.people[i], every)
+            if extra:
+                self.people[i] = [*self.people[i], *extra]
+            return bool(extra)
+
+        return finish
 
 
 def _warm_up() -> None:
@@ -277,8 +294,9 @@ def run(
             f.take()
         if second_look.discovery_frame(t, last_t):
             tiles = second_look.tiles(im.shape[1] * k, im.shape[0] * k)
-            for f in live:  # people the full frame did not show, on its tiles
-                if f.look_again(done, im, k, t, tiles, every=True):
+            looks = [f.look_later(done, im, k, t, tiles, every=True) for f in live]
+            for f, finish in zip(live, looks):  # people the full frame did not show, on tiles
+                if finish():
                     looked[id(f)]["discovered"] += 1
         last_t = t
         people = live[0].people[done] if live else []
@@ -400,13 +418,24 @@ def _second_look(
         out[key]["frames"] = len(frames)
     if not any(todo.values()):
         return
+    waiting: deque[tuple[int, Callable[[], bool]]] = deque()  # looks started, not finished
+    lag = max(f.threads for f in feeders) + 1  # frames looked at side by side
+
+    def finish() -> None:
+        key, done = waiting.popleft()
+        if done():
+            out[key]["found"] += 1
+
     for i, frame in enumerate(decode(path, info, max_side=max_side)):
         for f in feeders:
             boxes = todo[id(f)].get(i)
             if not boxes or i >= len(f.people):
                 continue
-            if f.look_again(i, frame.image, frame.scale, frame.t, boxes):
-                out[id(f)]["found"] += 1
+            waiting.append((id(f), f.look_later(i, frame.image, frame.scale, frame.t, boxes)))
+            if len(waiting) > lag:
+                finish()
+    while waiting:
+        finish()
 
 
 def measure(

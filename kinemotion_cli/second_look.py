@@ -16,6 +16,7 @@ A person found in a part is kept when it is not someone already detected in that
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -74,36 +75,50 @@ def _centre(person: np.ndarray) -> tuple[np.ndarray, float] | None:
     return np.array([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]), max(b[3] - b[1], 1.0)
 
 
-def look(
-    image: np.ndarray,
-    scale: float,
-    t: float,
-    boxes: list[Box],
-    known: Sequence[np.ndarray],
-    infer: Callable[[np.ndarray, float], list[np.ndarray]],
-    every: bool = False,
-) -> list[np.ndarray]:
-    """People found in the crops of one frame (video pixels) who are not among ``known``.
+@dataclass(frozen=True)
+class Part:
+    """One crop of a frame to look at: its pixels, where it sits, and the box asked for."""
 
-    ``image`` is the decoded frame, ``scale`` its pixels-to-video factor; ``infer`` is the
-    backend's single-image inference. Per crop the person nearest its centre is kept, or
-    with ``every`` (tiles) every new person.
-    """
+    image: np.ndarray
+    x0: int
+    y0: int
+    box: Box
+
+
+def crops(image: np.ndarray, scale: float, boxes: list[Box]) -> list[Part]:
+    """The parts of a decoded frame (``scale``: its pixels -> video pixels) inside
+    ``boxes`` (video pixels); a box with less than 16 px of frame in it is skipped."""
     h_img, w_img = image.shape[:2]
-    found: list[np.ndarray] = []
+    out = []
     for box in boxes:
         x0, y0, x1, y1 = (box / scale).round().astype(int)
         x0, y0 = max(x0, 0), max(y0, 0)
         x1, y1 = min(x1, w_img), min(y1, h_img)
         if x1 - x0 < 16 or y1 - y0 < 16:
             continue
-        crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+        out.append(Part(np.ascontiguousarray(image[y0:y1, x0:x1]), int(x0), int(y0), box))
+    return out
+
+
+def merge(
+    parts: Sequence[Part],
+    results: Sequence[Sequence[np.ndarray]],
+    scale: float,
+    known: Sequence[np.ndarray],
+    every: bool = False,
+) -> list[np.ndarray]:
+    """People found in the parts of one frame (``results``: the pose model's answer on each
+    part, in its pixels), in video pixels, who are not among ``known``. Per part the
+    person nearest its centre is kept, or with ``every`` (tiles) every new person."""
+    found: list[np.ndarray] = []
+    for part, people in zip(parts, results):
+        box = part.box
         want = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
         best, best_d, new = None, np.inf, []
-        for p in infer(crop, t):
+        for p in people:
             p = p.copy()
-            p[:, 0] = (p[:, 0] + x0) * scale
-            p[:, 1] = (p[:, 1] + y0) * scale
+            p[:, 0] = (p[:, 0] + part.x0) * scale
+            p[:, 1] = (p[:, 1] + part.y0) * scale
             cs = _centre(p)
             if cs is None:
                 continue
@@ -123,3 +138,18 @@ def look(
         elif best is not None:
             found.append(best)
     return found
+
+
+def look(
+    image: np.ndarray,
+    scale: float,
+    t: float,
+    boxes: list[Box],
+    known: Sequence[np.ndarray],
+    infer: Callable[[np.ndarray, float], list[np.ndarray]],
+    every: bool = False,
+) -> list[np.ndarray]:
+    """People found in the crops of one frame (video pixels) who are not among ``known``:
+    :func:`crops`, ``infer`` (the backend's single-image inference) on each, :func:`merge`."""
+    parts = crops(image, scale, boxes)
+    return merge(parts, [infer(part.image, t) for part in parts], scale, known, every)

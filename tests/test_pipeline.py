@@ -351,3 +351,32 @@ def test_no_jump_with_the_head_or_feet_outside_the_picture_says_so(part: str, dy
     cut[..., 1] += dy
     (j,) = measure(info, decode_report(t, 60), static_camera(len(t)), _pose(t, cut)).analysis.jumps
     assert abs(j.events["takeoff_s"].value - truth.events["takeoff_s"]) < 0.001
+
+
+def test_the_parts_of_one_frame_are_looked_at_side_by_side() -> None:
+    """The four tiles of a discovery frame go to the pool together: each instance here
+    waits until another one has a tile too, which never happens if the tiles are sent one
+    at a time (the barrier then breaks). The people come back in the tiles' order."""
+    barrier = threading.Barrier(2, timeout=30)
+
+    class Paired(TwinBackend):
+        def infer(self, image: np.ndarray, t: float) -> list[np.ndarray]:
+            barrier.wait()
+            person = np.zeros((26, 3))
+            person[:, 0], person[:, 1], person[:, 2] = image.shape[1] / 2, image.shape[0] / 2, 0.9
+            person[:, 1] += np.linspace(-image.shape[0] / 3, image.shape[0] / 3, 26)
+            return [person]
+
+        def twin(self) -> Paired:
+            return Paired(self.options)
+
+    feeder = pipeline._Feeder(Paired(BackendOptions()), 2)
+    try:
+        feeder.people.append([])
+        image = np.zeros((960, 540, 3), np.uint8)
+        boxes = [np.array([0.0, 0.0, 270.0, 480.0]), np.array([270.0, 480.0, 540.0, 960.0])]
+        assert feeder.look_later(0, image, 1.0, 0.0, boxes, every=True)()
+        centres = [p[:, 0].mean() for p in feeder.people[0]]
+        assert centres == [135.0, 405.0]  # the first tile's person first
+    finally:
+        feeder.close()

@@ -193,6 +193,21 @@ CASES: dict[str, tuple[dict, list[str]]] = {
          "camera_height_m": 0.5},
         ["unseen"],
     ),
+    # ---- a small athlete in a landscape picture (added with the closer look) ----
+    "cmj_landscape_back_30": (
+        {"jump": "cmj", "source": "back", "fps": 30.0, "width": 1280, "height": 720,
+         "fit": "contain"},
+        [],
+    ),
+    "dj_landscape_front_60": (
+        {"jump": "dj", "source": "front", "width": 1280, "height": 720, "fit": "contain"},
+        [],
+    ),
+    "cmj_landscape_obl_man_60": (
+        {"jump": "cmj", "source": "two_oblique_man", "width": 1920, "height": 1080,
+         "fit": "contain", "heel_rise_s": 0.06},
+        [],
+    ),
     # ---- combined ----
     "combo_handheld_shift_heel_front_60": (
         {"jump": "cmj", "source": "front", "camera_motion": "handheld",
