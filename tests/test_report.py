@@ -71,6 +71,7 @@ def test_schema_2_object_of_one_video(one) -> None:
     assert j["scale"]["method"] == "scale from flight parabola (g)"
     assert j["quality"]["verdict"] == "ok" and j["quality"]["frames_in_flight"] == 30
     look = {"tiles_found": 0, "second_look_frames": 0, "second_look_found": 0}
+    look["closer_look_crop_px"] = None  # measured on the whole frame
     assert obj["subject"] == {**one.track.subject(), **look}
     q = obj["quality"]
     assert q["verdict"] == "ok" and q["camera"]["status"] == "static"
