@@ -104,3 +104,16 @@ def test_steps_and_drift_only_while_standing() -> None:
     assert max(lf[0][0] for lf in lifts) == pytest.approx(0.05, abs=1e-4)
     with pytest.raises(ValueError):
         build_program([JumpDef("cmj")], steps=[StepDef(1.2, "left")])
+
+
+@pytest.mark.parametrize("hold", [1.0, 6.0])
+def test_a_squat_jump_holds_the_squat_as_long_as_asked(hold: float) -> None:
+    """The real clips include a squat held about 6 s: the hips stay still at the squat depth
+    from the end of the descent (0.8 s) to the push-off."""
+    p = build_program([JumpDef("squat_jump", 0.45, hold_s=hold)])
+    ev = p.events
+    assert ev["push_off_start_s"] - ev["movement_start_s"] == pytest.approx(0.8 + hold)
+    tt = np.linspace(ev["movement_start_s"] + 0.8, ev["push_off_start_s"], 200)
+    hips = np.array([p.hip(float(t)) for t in tt])
+    np.testing.assert_allclose(hips[:, 0], -0.30, atol=1e-9)  # the default squat depth
+    np.testing.assert_allclose(hips[:, 1], 0.0, atol=1e-9)

@@ -10,6 +10,7 @@ from __future__ import annotations
 SMALL = {"width": 360, "height": 640}  # high frame rates: smaller frames keep kmo fast
 TINY = {"width": 270, "height": 480}
 
+CMJ5 = [{"jump": "cmj", "flight_time": ft, "gap_s": 1.2} for ft in (0.48, 0.5, 0.46, 0.52, 0.49)]
 REBOUNDS3 = [
     {"jump": "rebound", "flight_time": 0.45, "contact_s": 0.2},
     {"jump": "rebound", "flight_time": 0.4, "contact_s": 0.25},
@@ -206,6 +207,38 @@ CASES: dict[str, tuple[dict, list[str]]] = {
     "cmj_landscape_obl_man_60": (
         {"jump": "cmj", "source": "two_oblique_man", "width": 1920, "height": 1080,
          "fit": "contain", "heel_rise_s": 0.06},
+        [],
+    ),
+    # ---- the conditions of the hand-labelled real clips (issue 10); first run as probes,
+    # nothing tuned on them ----
+    "cmj_x6_back_30": (
+        {"jump": "cmj", "source": "back", "fps": 30.0, "more_jumps": CMJ5},
+        [],
+    ),
+    "cmj_reach_heel_obl_woman_60": (
+        {"jump": "cmj", "source": "two_oblique_woman", "flight_time": 0.3, "heel_rise_s": 0.07},
+        [],
+    ),
+    "cmj_handheld_front_232": (
+        {"jump": "cmj", "source": "front", "fps": 23.2, "camera_motion": "handheld"},
+        [],
+    ),
+    "cmj_editlist_heel_obl_man_5994": (
+        {"jump": "cmj", "source": "two_oblique_man", "fps": 59.94, "hidden_leading_frames": 25,
+         "heel_rise_s": 0.08},
+        [],
+    ),
+    "cmj_far_front_30_hd": (
+        {"jump": "cmj", "source": "front", "fps": 30.0, "width": 1080, "height": 1920,
+         "camera_distance_m": 7.0},
+        [],
+    ),
+    "dj20_heel_front_30": (
+        {"jump": "dj", "source": "front", "fps": 30.0, "box": 0.2, "heel_rise_s": 0.07},
+        [],
+    ),
+    "sj_hold6_front_30": (
+        {"jump": "sj", "source": "front", "fps": 30.0, "squat_hold_s": 6.0},
         [],
     ),
     # ---- combined ----

@@ -273,6 +273,7 @@ class JumpDef:
     landing_depth: float = 0.2
     tuck_m: float = 0.0  # feet rise this much relative to the hip mid-flight
     takeoff_s: float | None = None  # first jump only: explicit takeoff time
+    hold_s: float = 1.0  # squat jump: the squat is held this long before the push-off
 
 
 @dataclass
@@ -466,7 +467,7 @@ def _pre_takeoff(
         return t_ms, ev, me
     if jd.jump == "squat_jump":
         d = 0.30 if jd.depth is None else jd.depth
-        descent, hold, tc = 0.8, 1.0, 2 * (d + e_to) / v0
+        descent, hold, tc = 0.8, jd.hold_s, 2 * (d + e_to) / v0
         t_po = t_to - tc
         t_ms = t_po - hold - descent
         m.add(t_ms, _ground7(_cosine(0.0, -d, t_ms, descent)))
@@ -634,7 +635,7 @@ def build_program(
                 if jd.jump == "cmj":
                     pre = jd.eccentric_s + 2 * (d + e_to) / v0
                 else:
-                    pre = 0.8 + 1.0 + 2 * (d + e_to) / v0
+                    pre = 0.8 + jd.hold_s + 2 * (d + e_to) / v0
                 if k == 0:
                     base = standing_s
                     t_to = snap_time(base + pre) if jd.takeoff_s is None else jd.takeoff_s

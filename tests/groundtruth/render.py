@@ -96,6 +96,7 @@ class Spec:
     heel_rise_m: float = 0.05  # ankle rise over the planted toe at takeoff (and at landing)
     heel_drop_s: float | None = None  # heel drop after a toe-first landing (None: heel_rise_s)
     tuck_m: float = 0.0  # first jump: feet rise this much relative to the hip mid-flight
+    squat_hold_s: float = 1.0  # first jump, a squat jump: the squat is held this long
     landing_shift_m: tuple = (0.0, 0.0)  # first jump: (sideways, toward camera) in flight
     camera_height_m: float = 1.4  # pinhole, level optical axis
     camera_distance_m: float = 4.0
@@ -138,6 +139,7 @@ class Spec:
             landing_depth=self.landing_depth,
             tuck_m=self.tuck_m,
             takeoff_s=self.takeoff_s,
+            hold_s=self.squat_hold_s,
         )
         more = []
         for j in self.more_jumps:
