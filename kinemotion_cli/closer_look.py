@@ -77,15 +77,6 @@ def _inside(centre: float, side: float, size: int) -> tuple[float, float]:
     return float(np.floor(lo)), float(np.ceil(lo + side))
 
 
-def crop(image: np.ndarray, scale: float, box: Box) -> tuple[np.ndarray, tuple[int, int]]:
-    """The part of a decoded frame (``scale``: its pixels -> video pixels) inside ``box``
-    (video pixels), and its top-left corner in the frame's pixels."""
-    x0, y0, x1, y1 = (np.asarray(box) / scale).round().astype(int)
-    h, w = image.shape[:2]
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    return np.ascontiguousarray(image[y0:y1, x0:x1]), (int(x0), int(y0))
-
-
 def note(box: Box, width: int, height: int) -> str:
     """The warning a measurement made on the crop carries."""
     x0, y0, x1, y1 = (int(v) for v in box)

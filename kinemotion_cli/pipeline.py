@@ -95,6 +95,9 @@ class Measured:
         return self.error is None and self.analysis is not None
 
 
+Origin = tuple[int, int]  # a crop's top-left corner in its frame's pixels
+
+
 class _Feeder:
     """Gives frames to one backend and keeps its output, frame by frame in video order.
 
@@ -110,9 +113,7 @@ class _Feeder:
         self.size = max(1, int(getattr(backend, "batch", 1))) if batched else 1
         self.people: list[list[np.ndarray]] = []
         self._infer_s = 0.0
-        self._queued: deque[tuple[Future, float, tuple[int, int]]] = (
-            deque()
-        )  # submitted, not yet taken
+        self._queued: deque[tuple[Future, float, Origin]] = deque()  # submitted, not taken
         self._batch: list[tuple[Future, np.ndarray, float]] = []  # not yet inferred
 
     @property
@@ -124,9 +125,7 @@ class _Feeder:
     def threads(self) -> int:
         return self.pool.size if self.pool is not None else 1
 
-    def submit(
-        self, image: np.ndarray, t: float, scale: float, origin: tuple[int, int] = (0, 0)
-    ) -> None:
+    def submit(self, image: np.ndarray, t: float, scale: float, origin: Origin = (0, 0)) -> None:
         """Queue the next frame (``scale``: its pixels -> video pixels; ``origin``: where a
         crop's top-left corner is in the frame's pixels)."""
         if self.pool is not None:
@@ -152,13 +151,12 @@ class _Feeder:
 
     def take(self) -> None:
         """Wait for the oldest queued frame and append its people, in video pixels."""
-        fut, k, (x0, y0) = self._queued.popleft()
+        fut, k, origin = self._queued.popleft()
         if not fut.done() and self._batch:
             self._run_batch()
         people = fut.result()
-        if k != 1.0 or x0 or y0:
-            shift = np.array([x0, y0], dtype=float)
-            people = [np.concatenate([(p[:, :2] + shift) * k, p[:, 2:]], axis=1) for p in people]
+        if k != 1.0 or origin != (0, 0):
+            people = [second_look.to_video(p, origin, k) for p in people]
         self.people.append(people)
 
     def restart(self) -> list[list[np.ndarray]]:
@@ -334,23 +332,7 @@ def run(
                     len(feeder.people),
                 )
             out.append(measure(info, report, motion, pose, jump, stature_m, pose_s))
-        redo = {
-            i: box
-            for i, (m, f) in enumerate(zip(out, feeders))
-            if f is not None
-            and closer_look.worth_retrying(m.error)
-            and (box := closer_look.region(m.run.people, np.asarray(report.times), motion.cuts,
-                                           info.width, info.height)) is not None
-        }  # fmt: skip
-        if redo:
-            people = _closer_look(
-                path, info, max_side, {i: (feeders[i], b) for i, b in redo.items()}
-            )
-            pose_s = time.perf_counter() - t_start
-            for i, box in redo.items():
-                again = _on_crop(out[i].run, box, people[i], feeders[i].infer_s, info)
-                m = measure(info, report, motion, again, jump, stature_m, pose_s)
-                out[i] = m if m.ok else replace(out[i], error=closer_look.tried(out[i].error))
+        out = _closer_look(path, info, max_side, out, feeders, jump, stature_m, t_start)
     finally:
         for f in live:
             f.close()
@@ -361,18 +343,55 @@ def run(
 
 
 def _closer_look(
+    path: str,
+    info: VideoInfo,
+    max_side: int | None,
+    out: list[Measured],
+    feeders: list[_Feeder | None],
+    jump: str,
+    stature_m: float | None,
+    t_start: float,
+) -> list[Measured]:
+    """Measure again, on one fixed crop around them, the small athletes whose whole frame
+    showed no jump (``closer_look.py``): every frame inferred again by each such
+    configuration; a measurement that still fails keeps its error, saying so."""
+    redo = {}
+    for i, (m, f) in enumerate(zip(out, feeders)):
+        if f is None or not closer_look.worth_retrying(m.error):
+            continue
+        times = np.asarray(m.decode.times)
+        box = closer_look.region(m.run.people, times, m.camera.cuts, info.width, info.height)
+        if box is not None:
+            redo[i] = (f, box)
+    if not redo:
+        return out
+    people = _on_crops(path, info, max_side, redo)
+    pose_s = time.perf_counter() - t_start
+    out = list(out)
+    for i, (f, box) in redo.items():
+        m = out[i]
+        again = _on_crop(m.run, box, people[i], f.infer_s, info)
+        retried = measure(info, m.decode, m.camera, again, jump, stature_m, pose_s)
+        out[i] = retried if retried.ok else replace(m, error=closer_look.tried(m.error))
+    return out
+
+
+def _on_crops(
     path: str, info: VideoInfo, max_side: int | None, todo: dict[int, tuple[_Feeder, np.ndarray]]
 ) -> dict[int, list[list[np.ndarray]]]:
-    """Every frame inferred again, by each feeder, on its fixed crop (video pixels;
-    ``closer_look.py``): the people per frame, in video pixels."""
+    """Every frame inferred again, by each feeder, on its fixed crop (video pixels): the
+    people per frame, in video pixels."""
     depth = max(max(f.size, f.threads + 1) for f, _ in todo.values())
     in_flight = 0
     for f, _ in todo.values():
         f.restart()
     for frame in decode(path, info, max_side=max_side):
         for f, box in todo.values():
-            image, origin = closer_look.crop(frame.image, frame.scale, box)
-            f.submit(image, frame.t, frame.scale, origin)
+            part = second_look.crop(frame.image, frame.scale, box)
+            if part is None:  # a region of under 16 px: the whole frame
+                f.submit(frame.image, frame.t, frame.scale)
+            else:
+                f.submit(part.image, frame.t, frame.scale, (part.x0, part.y0))
         in_flight += 1
         if in_flight >= depth:
             for f, _ in todo.values():

@@ -85,18 +85,29 @@ class Part:
     box: Box
 
 
-def crops(image: np.ndarray, scale: float, boxes: list[Box]) -> list[Part]:
-    """The parts of a decoded frame (``scale``: its pixels -> video pixels) inside
-    ``boxes`` (video pixels); a box with less than 16 px of frame in it is skipped."""
+def crop(image: np.ndarray, scale: float, box: Box) -> Part | None:
+    """The part of a decoded frame (``scale``: its pixels -> video pixels) inside ``box``
+    (video pixels); None when less than 16 px of the frame is in it."""
     h_img, w_img = image.shape[:2]
-    out = []
-    for box in boxes:
-        x0, y0, x1, y1 = (box / scale).round().astype(int)
-        x0, y0 = max(x0, 0), max(y0, 0)
-        x1, y1 = min(x1, w_img), min(y1, h_img)
-        if x1 - x0 < 16 or y1 - y0 < 16:
-            continue
-        out.append(Part(np.ascontiguousarray(image[y0:y1, x0:x1]), int(x0), int(y0), box))
+    x0, y0, x1, y1 = (np.asarray(box) / scale).round().astype(int)
+    x0, y0 = max(x0, 0), max(y0, 0)
+    x1, y1 = min(x1, w_img), min(y1, h_img)
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return None
+    return Part(np.ascontiguousarray(image[y0:y1, x0:x1]), int(x0), int(y0), box)
+
+
+def crops(image: np.ndarray, scale: float, boxes: list[Box]) -> list[Part]:
+    """The parts of a decoded frame inside ``boxes`` (:func:`crop`; too small ones skipped)."""
+    return [part for box in boxes if (part := crop(image, scale, box)) is not None]
+
+
+def to_video(person: np.ndarray, origin: tuple[int, int], scale: float) -> np.ndarray:
+    """A person found on a part whose top-left corner is at ``origin`` (frame pixels), in
+    video pixels (``scale``: frame pixels -> video pixels)."""
+    out = person.copy()
+    out[:, 0] = (out[:, 0] + origin[0]) * scale
+    out[:, 1] = (out[:, 1] + origin[1]) * scale
     return out
 
 
@@ -116,9 +127,7 @@ def merge(
         want = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
         best, best_d, new = None, np.inf, []
         for p in people:
-            p = p.copy()
-            p[:, 0] = (p[:, 0] + part.x0) * scale
-            p[:, 1] = (p[:, 1] + part.y0) * scale
+            p = to_video(p, (part.x0, part.y0), scale)
             cs = _centre(p)
             if cs is None:
                 continue

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from kinemotion_cli import closer_look
+from kinemotion_cli import closer_look, second_look
 from kinemotion_cli.errors import ExitCode, KmoError
 from kinemotion_cli.landmarks import bbox
 from kinemotion_cli.subject import AMBIGUOUS
@@ -62,12 +62,17 @@ def test_a_crop_near_the_edge_stays_inside_the_picture() -> None:
     assert box[0] >= 0 and box[1] == 0 and box[2] == 1920 and box[3] <= 1080
 
 
-def test_crop_maps_video_pixels_to_the_decoded_frame() -> None:
+def test_crop_maps_video_pixels_to_the_decoded_frame_and_back() -> None:
     image = np.arange(200 * 300 * 3, dtype=np.uint32).reshape(200, 300, 3)
-    part, (x0, y0) = closer_look.crop(image, 2.0, np.array([100.0, 60.0, 300.0, 260.0]))
-    assert (x0, y0) == (50, 30)  # video px / 2: the frame was decoded at half size
-    assert part.shape == (100, 100, 3) and part.flags.c_contiguous
-    assert np.array_equal(part, image[30:130, 50:150])
+    part = second_look.crop(image, 2.0, np.array([100.0, 60.0, 300.0, 260.0]))
+    assert (part.x0, part.y0) == (50, 30)  # video px / 2: the frame was decoded at half size
+    assert part.image.shape == (100, 100, 3) and part.image.flags.c_contiguous
+    assert np.array_equal(part.image, image[30:130, 50:150])
+    person = np.array([[10.0, 20.0, 0.9]] * 26)  # found at (10, 20) in the part
+    np.testing.assert_array_equal(
+        second_look.to_video(person, (part.x0, part.y0), 2.0)[0], [120.0, 100.0, 0.9]
+    )
+    assert second_look.crop(image, 2.0, np.array([0.0, 0.0, 20.0, 400.0])) is None  # 10 px
 
 
 # --------------------------------------------------------------------------- the real CLI
