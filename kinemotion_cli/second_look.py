@@ -15,7 +15,7 @@ A person found in a part is kept when it is not someone already detected in that
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,18 +147,3 @@ def merge(
         elif best is not None:
             found.append(best)
     return found
-
-
-def look(
-    image: np.ndarray,
-    scale: float,
-    t: float,
-    boxes: list[Box],
-    known: Sequence[np.ndarray],
-    infer: Callable[[np.ndarray, float], list[np.ndarray]],
-    every: bool = False,
-) -> list[np.ndarray]:
-    """People found in the crops of one frame (video pixels) who are not among ``known``:
-    :func:`crops`, ``infer`` (the backend's single-image inference) on each, :func:`merge`."""
-    parts = crops(image, scale, boxes)
-    return merge(parts, [infer(part.image, t) for part in parts], scale, known, every)

@@ -40,7 +40,7 @@ def test_each_future_holds_its_own_frame_and_errors_reach_the_caller() -> None:
                 fut.result()
         else:
             assert fut.result()[0][0, 0] == i
-    assert pool.infer(np.full((2, 2), 42.0), 0.0)[0][0, 0] == 42.0
+    assert pool.submit(np.full((2, 2), 42.0), 0.0).result()[0][0, 0] == 42.0
     pool.close()
     assert pool.size == 3 and len(made) == 2 and all(b.closed for b in made)
 

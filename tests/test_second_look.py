@@ -7,9 +7,24 @@ import pytest
 
 from kinemotion_cli.jumps import analyze
 from kinemotion_cli.landmarks import bbox
-from kinemotion_cli.second_look import DISCOVER_S, MARGIN, TILE, discovery_frame, gaps, look, tiles
+from kinemotion_cli.second_look import (
+    DISCOVER_S,
+    MARGIN,
+    TILE,
+    crops,
+    discovery_frame,
+    gaps,
+    merge,
+    tiles,
+)
 from kinemotion_cli.subject import track_jumper
 from tests.landmark_series import series
+
+
+def look(image, scale, t, boxes, known, infer, every=False):  # noqa: ANN001, ANN201
+    """What the pipeline does with one frame: its parts, the pose model on each, merged."""
+    parts = crops(image, scale, boxes)
+    return merge(parts, [infer(part.image, t) for part in parts], scale, known, every)
 
 
 @pytest.fixture(scope="module")

@@ -93,10 +93,6 @@ class PosePool:
         self._jobs.put((fut, image, t))
         return fut
 
-    def infer(self, image: np.ndarray, t: float) -> list[np.ndarray]:
-        """Infer one image now (behind the frames already queued)."""
-        return self.submit(image, t).result()
-
     def close(self) -> None:
         """Cancel what is still queued, stop the threads, release the instances made here
         (the caller releases ``first``)."""
