@@ -1,8 +1,11 @@
 """Subject selection: follow each person across frames and pick the jumper.
 
-People are associated frame to frame by the distance between their box centres relative to
-their size. The jumper is the track, present in most frames, with the largest vertical range
-of the hips relative to body height; a standing bystander or a coach barely moves.
+People are associated frame to frame by how far their body points moved, relative to their
+size: the median over the points both poses show, so a person keeps the pose that shows them,
+not one a model drew half on them and half on somebody overlapping them. A pose drawn twice
+in one frame (most of its points in the same place) is one person. The jumper is the track,
+present in most frames, with the largest vertical range of the hips relative to body height;
+a standing bystander or a coach barely moves.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ import numpy as np
 from kinemotion_cli.errors import ExitCode, KmoError
 from kinemotion_cli.landmarks import FEET_NAMES, INDEX, N_KEYPOINTS, bbox, head_top_y
 
-MAX_MATCH = 0.6  # centre distance / box height allowed between frames
+MAX_MATCH = 0.6  # median point distance / box height allowed between frames
+SAME_POINT = 0.05  # two points nearer than this share of the box height coincide ...
+SAME_SHARE = 0.8  # ... and two poses with this share of their points coinciding are one
+MIN_COMMON = 3  # points both poses show, to compare them point by point
 MAX_AGE_S = 1.0
 MIN_TRACK_SHARE = 0.1  # a person seen in fewer frames than this share is not followed
 
@@ -28,10 +34,55 @@ class _PersonTrack:
     frames: dict[int, np.ndarray] = field(default_factory=dict)
     box: np.ndarray | None = None
     last_t: float = -np.inf
+    last: np.ndarray | None = None  # the latest pose
 
 
 def _centre_size(box: np.ndarray) -> tuple[np.ndarray, float]:
     return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2]), max(box[3] - box[1], 1.0)
+
+
+def _point_distances(
+    a: np.ndarray, b: np.ndarray, box_a: np.ndarray, box_b: np.ndarray
+) -> np.ndarray | None:
+    """Distances between the points both poses show, over the larger box height; None when
+    they share too few points."""
+    ok = (
+        np.isfinite(a[:, :2]).all(axis=1)
+        & np.isfinite(b[:, :2]).all(axis=1)
+        & (np.nan_to_num(a[:, 2]) >= 0.3)
+        & (np.nan_to_num(b[:, 2]) >= 0.3)
+    )
+    if ok.sum() < MIN_COMMON:
+        return None
+    size = max(_centre_size(box_a)[1], _centre_size(box_b)[1])
+    return np.hypot(*(a[ok, :2] - b[ok, :2]).T) / size
+
+
+def _distance(a: np.ndarray, b: np.ndarray, box_a: np.ndarray, box_b: np.ndarray) -> float:
+    """How far a person moved between two poses, relative to their size: the median point
+    distance, or the box centres' distance when the poses share too few points."""
+    d = _point_distances(a, b, box_a, box_b)
+    if d is not None:
+        return float(np.median(d))
+    (c0, s0), (c1, s1) = _centre_size(box_a), _centre_size(box_b)
+    return float(np.linalg.norm(c1 - c0)) / max(s0, s1)
+
+
+def _one_each(people: Sequence[np.ndarray], boxes: list) -> list[int]:
+    """Indices of the people in one frame, each pose drawn twice counted once (the first)."""
+    kept: list[int] = []
+    for j, b in enumerate(boxes):
+        if b is None:
+            continue
+        same = False
+        for k in kept:
+            d = _point_distances(people[j], people[k], b, boxes[k])
+            if d is not None and float(np.mean(d < SAME_POINT)) >= SAME_SHARE:
+                same = True
+                break
+        if not same:
+            kept.append(j)
+    return kept
 
 
 def build_tracks(
@@ -48,15 +99,13 @@ def build_tracks(
             for tr in tracks:
                 tr.box = None
         boxes = [bbox(p) for p in people]
-        cands = [(j, b) for j, b in enumerate(boxes) if b is not None]
+        cands = [(j, boxes[j]) for j in _one_each(people, boxes)]
         pairs = []
         for ti, tr in enumerate(tracks):
             if tr.box is None or times[i] - tr.last_t > MAX_AGE_S:
                 continue
-            c0, s0 = _centre_size(tr.box)
             for j, b in cands:
-                c1, s1 = _centre_size(b)
-                d = float(np.linalg.norm(c1 - c0)) / max(s0, s1)
+                d = _distance(tr.last, people[j], tr.box, b)
                 if d <= MAX_MATCH:
                     pairs.append((d, ti, j))
         used_t, used_p = set(), set()
@@ -68,9 +117,10 @@ def build_tracks(
             tracks[ti].frames[i] = people[j]
             tracks[ti].box = boxes[j]
             tracks[ti].last_t = float(times[i])
+            tracks[ti].last = people[j]
         for j, b in cands:
             if j not in used_p:
-                tracks.append(_PersonTrack({i: people[j]}, b, float(times[i])))
+                tracks.append(_PersonTrack({i: people[j]}, b, float(times[i]), people[j]))
     return tracks
 
 

@@ -105,3 +105,23 @@ def test_no_track_goes_on_across_a_cut(jumper) -> None:
     tracks = build_tracks(people, t, cuts=(40,))
     assert [sorted(tr.frames)[0] for tr in tracks] == [0, 40]
     assert max(tracks[0].frames) == 39
+
+
+def test_a_pose_drawn_twice_in_a_frame_is_one_person(jumper) -> None:
+    """A pose model may report one person twice, a pixel apart: that is no second person,
+    and the copy must not start a track that later takes the person over."""
+    t, lm = jumper
+    copy = _shifted(lm, 0.7)
+    people = [[lm[i], copy[i]] if i % 4 == 1 else [lm[i]] for i in range(len(t))]
+    tracks = build_tracks(people, t)
+    assert len(tracks) == 1
+    assert sorted(tracks[0].frames) == list(range(len(t)))
+
+
+def test_a_person_beside_the_tracked_one_is_still_somebody_else(jumper) -> None:
+    """Two people close together, sharing a few points (an arm over the other), are two."""
+    t, lm = jumper
+    other = _shifted(lm, 60)
+    other[:, :3, :2] = lm[:, :3, :2]  # three points drawn on the first person
+    tracks = build_tracks([[lm[i], other[i]] for i in range(len(t))], t)
+    assert len(tracks) == 2
