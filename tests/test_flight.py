@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kinemotion_cli.jumps import analyze
-from kinemotion_cli.jumps.body import HEEL_TOE, build_body
+from kinemotion_cli.jumps.body import HEEL_TOE, TRUNK, build_body
 from kinemotion_cli.jumps.common import G
 from kinemotion_cli.jumps.contact import Contact
 from kinemotion_cli.jumps.flight import _pick, find_drop, find_flights, trunk_tops
@@ -180,3 +180,20 @@ def test_feet_a_few_cm_higher_before_the_countermovement_are_no_box(
     (j,) = analyze(t, lm, fps).jumps
     assert j.jump_type == "cmj"
     assert abs(j.metrics["flight_time_s"].value - truth.metrics["flight_time_s"]) < 0.017
+
+
+def test_a_drop_is_timed_from_the_whole_fall_when_the_trunk_lags_near_the_floor() -> None:
+    """A pose model may draw the trunk lagging in the last frames of a fall (the legs
+    prepare, a partner hides the hips): the fall from rest at the stance level still times
+    the leave from the other falling frames, and the fall time agrees with the box."""
+    t, lm, truth = series("drop_jump", 60)
+    contact = truth.events["contact_start_s"]
+    late = (t > contact - 0.04) & (t < contact)  # the last two frames of the fall
+    assert late.sum() == 2
+    lagged = lm.copy()
+    lagged[np.ix_(late, list(TRUNK), [1])] -= 0.06 * PPM  # drawn 6 cm high
+    body = build_body(t, lagged, 60)
+    (fl,) = find_flights(body)[0]
+    drop = find_drop(body, fl, 0, fl.ppm()[0])
+    assert drop is not None
+    assert abs(drop.leave - truth.events["box_leave_s"]) < 0.005

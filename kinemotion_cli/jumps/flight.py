@@ -400,8 +400,8 @@ def _fall_start(
     contact: float,
     a: float,
 ) -> tuple[float, float, Parabola | None]:
-    """When the free fall from the box began: the trunk's fall, fitted with the curvature of
-    g (``a`` = g ppm / 2), meets the trunk's level while standing on the box.
+    """When the free fall from the box began: where the trunk's fall, with the curvature of
+    g (``a`` = g ppm / 2), starts from the trunk's level while standing on the box.
 
     The whole fall carries this information, not only its first frames, where a body that
     starts from rest has barely moved. Falls back to the feet's estimate (``rough``).
@@ -419,24 +419,33 @@ def _fall_start(
     fit = fit_parabola(t[falling], y[falling], a_fixed=a)
     if fit is None or fit.n < 3:
         return rough, rough_sd, fit
-    # A fall from rest has its vertex at the stance level: then the vertex is the start
-    # (well determined by the whole fall); a fall with a starting velocity crosses the level.
+    # A fall from rest has its vertex at the stance level: then each falling sample, y - level
+    # = a (t - start)^2, tells the start by itself, and their (weighted) median holds where
+    # the pose model lags or jumps in a few frames, which a free fit would follow. A fall
+    # with a starting velocity (a hop off the box) crosses the level instead.
     disc = fit.b**2 - 4 * fit.a * (fit.c - level)
     vertex_gap = abs(disc) / (4 * fit.a)  # |level - vertex level|, px
     level_sd = np.hypot(sigma / np.sqrt(stance.size), np.sqrt(max(fit.cov[2, 2], 0.0)))
     if disc < 0 or vertex_gap <= 3 * level_sd:
-        s0 = -fit.b / (2 * fit.a)
-    else:
-        s0 = (-fit.b + np.sqrt(disc)) / (2 * fit.a)
+        drop = y[falling] - level
+        starts = t[falling] - np.sqrt(drop / a)
+        # each sample times the start to sigma / (2 sqrt(a drop)): weigh it by that
+        w = np.sqrt(drop)
+        order = np.argsort(starts)
+        cum = np.cumsum(w[order])
+        start = float(starts[order][np.searchsorted(cum, cum[-1] / 2)])
+        spread = 1.4826 * float(np.median(np.abs(starts - start)))
+        sd = max(spread / np.sqrt(starts.size), 0.25 / body.fps)
+        if not (t[max(lo, 0)] <= start < contact):
+            return rough, rough_sd, fit
+        return start, sd, fit
+    s0 = (-fit.b + np.sqrt(disc)) / (2 * fit.a)
     start = fit.t0 + float(s0)
     if not (t[max(lo, 0)] <= start < contact):
         return rough, rough_sd, fit
     slope = abs(2 * fit.a * s0 + fit.b)
-    vertex_sd = float(np.sqrt(max(fit.cov[1, 1], 0.0))) / (2 * fit.a)
-    if slope < 1e-9:
-        return start, vertex_sd, fit
     var = float(np.array([0.0, s0, 1.0]) @ fit.cov @ np.array([0.0, s0, 1.0]))
-    return start, min(float(np.sqrt(var) / slope), vertex_sd + 0.5 / body.fps), fit
+    return start, float(np.sqrt(var) / max(slope, 1e-9)), fit
 
 
 FALL_CURVATURE = (0.65, 1.35)  # a fall seen only in part: its curvature within 35 % of g
