@@ -332,7 +332,7 @@ def run(
                     len(feeder.people),
                 )
             out.append(measure(info, report, motion, pose, jump, stature_m, pose_s))
-        out = _closer_look(path, info, max_side, out, feeders, jump, stature_m, t_start)
+        out = _closer_look(path, info, max_side, out, feeders, jump, stature_m, t_start, progress)
     finally:
         for f in live:
             f.close()
@@ -351,10 +351,12 @@ def _closer_look(
     jump: str,
     stature_m: float | None,
     t_start: float,
+    progress: ProgressFn | None = None,
 ) -> list[Measured]:
     """Measure again, on one fixed crop around them, the small athletes whose whole frame
     showed no jump (``closer_look.py``): every frame inferred again by each such
-    configuration; a measurement that still fails keeps its error, saying so."""
+    configuration; a measurement that still fails keeps its error, saying so. The progress
+    goes on counting: the second pass doubles the frames to do."""
     redo = {}
     for i, (m, f) in enumerate(zip(out, feeders)):
         if f is None or not closer_look.worth_retrying(m.error):
@@ -365,7 +367,7 @@ def _closer_look(
             redo[i] = (f, box)
     if not redo:
         return out
-    people = _on_crops(path, info, max_side, redo)
+    people = _on_crops(path, info, max_side, redo, progress)
     pose_s = time.perf_counter() - t_start
     out = list(out)
     for i, (f, box) in redo.items():
@@ -377,12 +379,25 @@ def _closer_look(
 
 
 def _on_crops(
-    path: str, info: VideoInfo, max_side: int | None, todo: dict[int, tuple[_Feeder, np.ndarray]]
+    path: str,
+    info: VideoInfo,
+    max_side: int | None,
+    todo: dict[int, tuple[_Feeder, np.ndarray]],
+    progress: ProgressFn | None = None,
 ) -> dict[int, list[list[np.ndarray]]]:
     """Every frame inferred again, by each feeder, on its fixed crop (video pixels): the
     people per frame, in video pixels."""
     depth = max(max(f.size, f.threads + 1) for f, _ in todo.values())
     in_flight = 0
+    n = max(len(f.people) for f, _ in todo.values())  # frames of the first pass
+    done = 0
+
+    def took() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(n + min(done, n), 2 * n)
+
     for f, _ in todo.values():
         f.restart()
     for frame in decode(path, info, max_side=max_side):
@@ -397,9 +412,11 @@ def _on_crops(
             for f, _ in todo.values():
                 f.take()
             in_flight -= 1
+            took()
     for _ in range(in_flight):
         for f, _ in todo.values():
             f.take()
+        took()
     return {i: f.restart() for i, (f, _) in todo.items()}
 
 

@@ -107,7 +107,15 @@ def test_a_small_athlete_in_a_wide_picture_is_measured_on_a_crop(gt_dir) -> None
 
 @pytest.mark.e2e
 def test_a_small_athlete_who_does_not_jump_is_still_no_jump(gt_dir) -> None:
+    """The retry finds no jump either: "no jump", saying a crop was tried; the progress
+    went on over the second pass (twice the frames, counted to the end)."""
+    from kinemotion_cli.pipeline import PoseSpec, run
+
     path = render_once(gt_dir, "small_none_30", jump="none", **SMALL)
-    code, out = _analyze(path)
-    assert code == ExitCode.NO_JUMP, out
-    assert "crop around them showed no more" in out["error"]
+    seen: list[tuple[int, int | None]] = []
+    (m,) = run(str(path), [PoseSpec("mediapipe")], progress=lambda d, n: seen.append((d, n)))
+    assert m.error is not None and m.error.code == ExitCode.NO_JUMP
+    assert "crop around them showed no more" in m.error.message
+    frames = len(m.decode.times)
+    assert seen[frames - 1] == (frames, frames)  # the first pass
+    assert seen[frames:] == [(frames + k, 2 * frames) for k in range(1, frames + 1)]
