@@ -18,6 +18,7 @@ import numpy as np
 
 from kinemotion_cli.errors import ExitCode, KmoError
 from kinemotion_cli.landmarks import FEET_NAMES, INDEX, N_KEYPOINTS, bbox, head_top_y
+from kinemotion_cli.signal import DEFAULT_MIN_SCORE
 
 MAX_MATCH = 0.6  # median point distance / box height allowed between frames
 SAME_POINT = 0.05  # two points nearer than this share of the box height coincide ...
@@ -49,8 +50,8 @@ def _point_distances(
     ok = (
         np.isfinite(a[:, :2]).all(axis=1)
         & np.isfinite(b[:, :2]).all(axis=1)
-        & (np.nan_to_num(a[:, 2]) >= 0.3)
-        & (np.nan_to_num(b[:, 2]) >= 0.3)
+        & (np.nan_to_num(a[:, 2]) >= DEFAULT_MIN_SCORE)
+        & (np.nan_to_num(b[:, 2]) >= DEFAULT_MIN_SCORE)
     )
     if ok.sum() < MIN_COMMON:
         return None

@@ -436,16 +436,14 @@ def _fall_start(
         start = float(starts[order][np.searchsorted(cum, cum[-1] / 2)])
         spread = 1.4826 * float(np.median(np.abs(starts - start)))
         sd = max(spread / np.sqrt(starts.size), 0.25 / body.fps)
-        if not (t[max(lo, 0)] <= start < contact):
-            return rough, rough_sd, fit
-        return start, sd, fit
-    s0 = (-fit.b + np.sqrt(disc)) / (2 * fit.a)
-    start = fit.t0 + float(s0)
+    else:
+        s0 = (-fit.b + np.sqrt(disc)) / (2 * fit.a)
+        start = fit.t0 + float(s0)
+        var = float(np.array([0.0, s0, 1.0]) @ fit.cov @ np.array([0.0, s0, 1.0]))
+        sd = float(np.sqrt(var)) / max(abs(2 * fit.a * s0 + fit.b), 1e-9)
     if not (t[max(lo, 0)] <= start < contact):
         return rough, rough_sd, fit
-    slope = abs(2 * fit.a * s0 + fit.b)
-    var = float(np.array([0.0, s0, 1.0]) @ fit.cov @ np.array([0.0, s0, 1.0]))
-    return start, float(np.sqrt(var) / max(slope, 1e-9)), fit
+    return start, sd, fit
 
 
 FALL_CURVATURE = (0.65, 1.35)  # a fall seen only in part: its curvature within 35 % of g
