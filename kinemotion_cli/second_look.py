@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kinemotion_cli.landmarks import bbox
-from kinemotion_cli.subject import build_tracks
+from kinemotion_cli.subject import build_tracks, centre_size
 
 MAX_GAP_S = 1.0  # gaps up to this long are looked at again (a flight lasts < 1 s)
 MARGIN = 0.5  # the crop is the boxes' union widened by this share of the person's height
@@ -70,9 +70,7 @@ def discovery_frame(t: float, t_prev: float | None) -> bool:
 
 def _centre(person: np.ndarray) -> tuple[np.ndarray, float] | None:
     b = bbox(person)
-    if b is None:
-        return None
-    return np.array([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]), max(b[3] - b[1], 1.0)
+    return None if b is None else centre_size(b)
 
 
 @dataclass(frozen=True)

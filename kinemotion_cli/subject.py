@@ -38,7 +38,8 @@ class _PersonTrack:
     last: np.ndarray | None = None  # the latest pose
 
 
-def _centre_size(box: np.ndarray) -> tuple[np.ndarray, float]:
+def centre_size(box: np.ndarray) -> tuple[np.ndarray, float]:
+    """A box's centre and its height (at least 1 px)."""
     return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2]), max(box[3] - box[1], 1.0)
 
 
@@ -55,7 +56,7 @@ def _point_distances(
     )
     if ok.sum() < MIN_COMMON:
         return None
-    size = max(_centre_size(box_a)[1], _centre_size(box_b)[1])
+    size = max(centre_size(box_a)[1], centre_size(box_b)[1])
     return np.hypot(*(a[ok, :2] - b[ok, :2]).T) / size
 
 
@@ -65,7 +66,7 @@ def _distance(a: np.ndarray, b: np.ndarray, box_a: np.ndarray, box_b: np.ndarray
     d = _point_distances(a, b, box_a, box_b)
     if d is not None:
         return float(np.median(d))
-    (c0, s0), (c1, s1) = _centre_size(box_a), _centre_size(box_b)
+    (c0, s0), (c1, s1) = centre_size(box_a), centre_size(box_b)
     return float(np.linalg.norm(c1 - c0)) / max(s0, s1)
 
 
