@@ -1,12 +1,14 @@
-"""Signal processing on landmark time series (pure numpy/scipy).
+"""Signal processing on landmark time series (pure numpy).
 
 Everything takes explicit timestamps so variable-frame-rate video is handled; filters are
-zero-phase and are applied per segment so they never smear takeoff or landing. SciPy is
-imported where it is used, so the CLI starts without it (``pipeline.run`` loads it in the
-background).
+zero-phase and are applied per segment so they never smear takeoff or landing. The few
+filters needed (running median, 2nd-order Butterworth, prominent peaks) are written here
+in NumPy, so kmo does not load SciPy (about 75 MiB and half a second).
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -32,10 +34,8 @@ def reject_outliers(x: np.ndarray, window: int, k: float = 4.0, floor: float = 0
         return out
     window = max(3, int(window) | 1)
     filled = interpolate_gaps(x, np.arange(len(x), dtype=float), max_gap_s=np.inf)
-    from scipy.ndimage import median_filter
-
-    med = median_filter(filled, size=window, mode="nearest")
-    mad = median_filter(np.abs(filled - med), size=window, mode="nearest") * 1.4826
+    med = running_median(filled, window)
+    mad = running_median(np.abs(filled - med), window) * 1.4826
     bad = ok & (np.abs(x - med) > np.maximum(k * mad, floor))
     out[bad] = np.nan
     return out
@@ -47,9 +47,19 @@ def rolling_median(x: np.ndarray, window: int) -> np.ndarray:
     if np.isfinite(x).sum() < 2:
         return np.full_like(x, np.nan)
     filled = interpolate_gaps(x, np.arange(len(x), dtype=float), max_gap_s=np.inf)
-    from scipy.ndimage import median_filter
+    return running_median(filled, max(3, int(window) | 1))
 
-    return median_filter(filled, size=max(3, int(window) | 1), mode="nearest")
+
+def running_median(x: np.ndarray, size: int) -> np.ndarray:
+    """Median of each sample's ``size`` (odd) neighbours, the ends padded with their edge
+    values; NaN samples are left out of the median (NaN where a window holds none)."""
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) == 0:
+        return x.copy()
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, size // 2, mode="edge"), size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN window gives NaN
+        return np.nanmedian(windows, axis=1)
 
 
 POSE_NOISE_FACTOR = 8.0  # a pose is wrong when its median joint strays this many times its usual
@@ -130,19 +140,89 @@ def cutoff_for(fps: float, cutoff_hz: float) -> float:
     return float(min(cutoff_hz, 0.4 * fps))
 
 
-def lowpass(x: np.ndarray, fps: float, cutoff_hz: float = 10.0, order: int = 2) -> np.ndarray:
-    """Zero-phase Butterworth low-pass of each finite run of ``x`` (NaNs are kept)."""
+def butter2(wn: float) -> tuple[np.ndarray, np.ndarray]:
+    """(b, a) of the 2nd-order Butterworth low-pass with cut-off ``wn`` (1 = Nyquist):
+    the bilinear transform of the analog prototype, pre-warped at the cut-off."""
+    k = float(np.tan(np.pi * wn / 2.0))
+    norm = 1.0 / (1.0 + np.sqrt(2.0) * k + k * k)
+    b0 = k * k * norm
+    a = [1.0, 2.0 * (k * k - 1.0) * norm, (1.0 - np.sqrt(2.0) * k + k * k) * norm]
+    return np.array([b0, 2.0 * b0, b0]), np.array(a)
+
+
+def _biquad(b: np.ndarray, a: np.ndarray, x: np.ndarray, state: tuple[float, float]) -> np.ndarray:
+    """One pass of a biquad (direct form II transposed) from ``state``."""
+    b0, b1, b2 = (float(v) for v in b)
+    a1, a2 = float(a[1]), float(a[2])
+    z1, z2 = state
+    out = np.empty(len(x))
+    for i, xi in enumerate(x.tolist()):
+        yi = b0 * xi + z1
+        z1 = b1 * xi - a1 * yi + z2
+        z2 = b2 * xi - a2 * yi
+        out[i] = yi
+    return out
+
+
+def filtfilt(b: np.ndarray, a: np.ndarray, x: np.ndarray, padlen: int) -> np.ndarray:
+    """Zero-phase biquad filtering: forward then backward, each pass started at the steady
+    state of its first sample, ``x`` extended at both ends by ``padlen`` samples mirrored
+    through the end points (odd extension)."""
+    x = np.asarray(x, dtype=np.float64)
+    ext = np.concatenate([2 * x[0] - x[padlen:0:-1], x, 2 * x[-1] - x[-2 : -padlen - 2 : -1]])
+    gain = float(b.sum() / a.sum())  # the output of a constant input, per unit
+    z2 = float(b[2] - a[2] * gain)
+    z1 = float(b[1] - a[1] * gain + z2)
+    y = _biquad(b, a, ext, (z1 * ext[0], z2 * ext[0]))
+    y = _biquad(b, a, y[::-1], (z1 * y[-1], z2 * y[-1]))[::-1]
+    return y[padlen : len(y) - padlen]
+
+
+LOWPASS_PAD = 9  # samples of odd extension at each end of a filtered run
+
+
+def lowpass(x: np.ndarray, fps: float, cutoff_hz: float = 10.0) -> np.ndarray:
+    """Zero-phase 2nd-order Butterworth low-pass of each finite run of ``x`` (NaNs kept)."""
     x = np.asarray(x, dtype=np.float64)
     out = x.copy()
-    wn = cutoff_for(fps, cutoff_hz) / (fps / 2.0)
-    from scipy.signal import butter, sosfiltfilt
-
-    sos = butter(order, wn, btype="low", output="sos")
+    b, a = butter2(cutoff_for(fps, cutoff_hz) / (fps / 2.0))
     for lo, hi in finite_runs(x):
         seg = x[lo:hi]
-        padlen = min(3 * (2 * len(sos) + 1), len(seg) - 1)
+        padlen = min(LOWPASS_PAD, len(seg) - 1)
         if len(seg) >= 4 and padlen > 0:
-            out[lo:hi] = sosfiltfilt(sos, seg, padlen=padlen)
+            out[lo:hi] = filtfilt(b, a, seg, padlen)
+    return out
+
+
+def prominent_peaks(x: np.ndarray, prominence: float) -> list[int]:
+    """Local maxima of ``x`` (the middle of a flat top) that rise at least ``prominence``
+    above the higher of the lowest points between them and a higher sample (or the end) on
+    each side."""
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    tops = []
+    i = 1
+    while i < n - 1:
+        if x[i - 1] < x[i]:
+            j = i + 1
+            while j < n - 1 and x[j] == x[i]:
+                j += 1
+            if x[j] < x[i]:
+                tops.append((i + j - 1) // 2)
+                i = j
+                continue
+        i += 1
+    out = []
+    for p in tops:
+        bases = []
+        for step in (-1, 1):
+            k, low = p, x[p]
+            while 0 <= k < n and x[k] <= x[p]:
+                low = min(low, x[k])
+                k += step
+            bases.append(low)
+        if x[p] - max(bases) >= prominence:
+            out.append(p)
     return out
 
 
@@ -174,9 +254,13 @@ def derivative(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     return out
 
 
-def noise_sigma(x: np.ndarray) -> float:
-    """Robust white-noise level of a signal from its second differences (NaN-aware)."""
+def noise_sigma(x: np.ndarray, observed: np.ndarray | None = None) -> float:
+    """Robust white-noise level of a signal from its second differences (NaN-aware); with
+    ``observed``, only from three consecutive observed samples (not filled in between)."""
     d2 = np.diff(np.asarray(x, dtype=np.float64), n=2)
+    if observed is not None:
+        seen = np.asarray(observed, bool)
+        d2 = d2[seen[:-2] & seen[1:-1] & seen[2:]]
     d2 = d2[np.isfinite(d2)]
     if d2.size < 5:
         return float("nan")

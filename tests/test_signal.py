@@ -116,6 +116,40 @@ def test_lowpass_is_zero_phase_on_a_known_sine() -> None:
     assert np.abs(causal - slow)[inner].max() > 0.1
 
 
+@pytest.mark.parametrize("fps", [25.0, 29.97, 60.0, 240.0])
+def test_the_numpy_filters_match_scipy(fps: float) -> None:
+    """kmo does not load SciPy; its own filters give SciPy's answers (SciPy is a test
+    dependency only): the Butterworth design, zero-phase filtering with SciPy's default
+    padding, running medians (exactly) and peaks by prominence (exactly)."""
+    from scipy.ndimage import median_filter
+    from scipy.signal import find_peaks, sosfiltfilt
+
+    rng = np.random.default_rng(int(fps))
+    wn = sig.cutoff_for(fps, 10.0) / (fps / 2)
+    b, a = sig.butter2(wn)
+    sos = butter(2, wn, output="sos")
+    np.testing.assert_allclose(np.concatenate([b, a]), sos[0], rtol=1e-12, atol=1e-15)
+    for n in (4, 7, 30, 500):
+        x = np.cumsum(rng.normal(size=n)) * 10
+        want = sosfiltfilt(sos, x, padlen=min(9, n - 1))
+        np.testing.assert_allclose(sig.lowpass(x, fps), want, rtol=0, atol=1e-9)
+        stepped = np.round(x / 10)  # flat tops and repeated values
+        for size in (3, 7, 13):
+            np.testing.assert_array_equal(
+                sig.running_median(stepped, size), median_filter(stepped, size, mode="nearest")
+            )
+        for prom in (0.5, 3.0, 20.0):
+            for y in (x, stepped):
+                assert sig.prominent_peaks(y, prom) == list(find_peaks(y, prominence=prom)[0])
+
+
+def test_running_median_leaves_nans_out() -> None:
+    x = np.array([np.nan, 1.0, 5.0, np.nan, 3.0, np.nan, np.nan, np.nan])
+    np.testing.assert_array_equal(
+        sig.running_median(x, 3), [1.0, 3.0, 3.0, 4.0, 3.0, 3.0, np.nan, np.nan]
+    )
+
+
 def test_lowpass_filters_each_finite_run_separately() -> None:
     x = np.concatenate([np.zeros(40), [np.nan] * 5, np.full(40, 100.0), [np.nan], [5.0, 6.0]])
     out = sig.lowpass(x, FPS)

@@ -73,10 +73,7 @@ def trunk_tops(body: Body) -> list[int]:
         return []
     height = -sig.lowpass(np.where(ok, y, np.nan), body.fps, CANDIDATE_CUTOFF_HZ)
     height = np.where(np.isfinite(height), height, np.nanmin(height))
-    from scipy.signal import find_peaks
-
-    peaks, _ = find_peaks(height, prominence=CANDIDATE_PROMINENCE * body.body_px)
-    return [int(p) for p in peaks]
+    return sig.prominent_peaks(height, CANDIDATE_PROMINENCE * body.body_px)
 
 
 def _pick(
