@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-TRACK_WIDTH = 480  # frames are tracked at this width (px)
+TRACK_WIDTH = 480  # frames are tracked at about this width (px): the video's width divided by
+# a whole number (area averaging by a whole factor is exact and about 20 times faster)
 MAX_FEATURES = 300
 MIN_INLIERS = 15  # fewer inliers: this frame's camera motion is unknown
 REKEY_SHARE = 0.5  # new keyframe when fewer than half of the keyframe's features remain
@@ -61,8 +62,13 @@ class CameraTracker:
     """Feed it every frame (and the people in it); ask for the :class:`CameraMotion`."""
 
     def __init__(self, width: int, height: int) -> None:
+        import cv2
+
+        # One thread: the cores are busy inferring poses (pipeline.py); OpenCV's own thread
+        # pool would spin on them and doubled the tracking's CPU time (2 cores, 1080x1920).
+        cv2.setNumThreads(1)
         self.width, self.height = width, height
-        self.k = min(1.0, TRACK_WIDTH / max(width, 1))  # video px -> tracking px
+        self.k = 1.0 / max(1, round(width / TRACK_WIDTH))  # video px -> tracking px
         self._key = None  # (gray, points, keyframe->first 3x3)
         self._prev = np.eye(3)  # keyframe -> current frame, last estimate (tracking px)
         self._to_first: list[np.ndarray] = []
@@ -70,6 +76,7 @@ class CameraTracker:
         self._features_seen = False
         self._thumb: np.ndarray | None = None
         self._cuts: list[int] = []
+        self._skipped: list[int] = []  # frames not tracked: interpolated in result()
 
     def _gray(self, image: np.ndarray, scale: float) -> np.ndarray:
         import cv2
@@ -117,6 +124,37 @@ class CameraTracker:
         self._to_first.append(np.eye(3))
         self._known.append(True)
         return True
+
+    def skip(self) -> None:
+        """Add a frame without looking at it (nobody moved in it: ``sparse.py``); its motion
+        is interpolated between the frames tracked on each side."""
+        self._skipped.append(len(self._to_first))
+        self._to_first.append(self._to_first[-1] if self._to_first else np.eye(3))
+        self._known.append(False)
+
+    def _bridge_skipped(self) -> tuple[list[np.ndarray], list[bool]]:
+        """The transforms and known flags with every skipped frame interpolated between the
+        tracked frames around it (when both were measured, within one shot)."""
+        to_first, known = list(self._to_first), list(self._known)
+        skipped = set(self._skipped)
+        n = len(to_first)
+        i = 0
+        while i < n:
+            if i not in skipped:
+                i += 1
+                continue
+            j = i
+            while j < n and j in skipped:
+                j += 1
+            a, b = i - 1, j  # the tracked frames around the run
+            same_shot = not any(a < c <= b for c in self._cuts)
+            if a >= 0 and b < n and known[a] and known[b] and same_shot:
+                for k in range(i, j):
+                    w = (k - a) / (b - a)
+                    to_first[k] = (1 - w) * to_first[a] + w * to_first[b]
+                    known[k] = True
+            i = j
+        return to_first, known
 
     def update(self, image: np.ndarray, scale: float, boxes: list[np.ndarray]) -> None:
         """Add the next frame (``scale``: its pixels -> video pixels) and the people's boxes
@@ -171,10 +209,11 @@ class CameraTracker:
 
     def result(self) -> CameraMotion:
         """The camera motion over every frame fed so far."""
-        n = len(self._to_first)
-        known = np.array(self._known, dtype=bool)
+        frames, seen = self._bridge_skipped()
+        n = len(frames)
+        known = np.array(seen, dtype=bool)
         s = np.diag([self.k, self.k, 1.0])  # video px -> tracking px
-        to_first = np.array([np.linalg.inv(s) @ m @ s for m in self._to_first]).reshape(n, 3, 3)
+        to_first = np.array([np.linalg.inv(s) @ m @ s for m in frames]).reshape(n, 3, 3)
         if n and not self._features_seen:
             return CameraMotion(
                 np.tile(np.eye(3)[:2], (n, 1, 1)),

@@ -57,8 +57,9 @@ def _camera(i: int, shape: tuple[int, int]) -> np.ndarray:
     return c @ np.array([[1, 0, -cx], [0, 1, -cy], [0, 0, 1]])
 
 
-def _film(frames, box, hidden=range(0)):  # noqa: ANN001, ANN202
-    """Feed warped, cropped frames to a tracker: (motion, true to_first (T, 2, 3))."""
+def _film(frames, box, hidden=range(0), skipped=()):  # noqa: ANN001, ANN202
+    """Feed warped, cropped frames to a tracker (``skipped`` ones: not looked at):
+    (motion, true to_first (T, 2, 3))."""
     import cv2
 
     h, w = frames[0].shape[:2]
@@ -77,7 +78,10 @@ def _film(frames, box, hidden=range(0)):  # noqa: ANN001, ANN202
                             [box[2], box[3], 1]]).T  # fmt: skip
         seen = (m @ corners)[:2]
         person = np.array([*seen.min(axis=1), *seen.max(axis=1)])
-        tracker.update(out, 1.0, [person])
+        if i in skipped:
+            tracker.skip()
+        else:
+            tracker.update(out, 1.0, [person])
         truth.append((m0 @ np.linalg.inv(m))[:2])
     return tracker.result(), np.array(truth)
 
@@ -101,6 +105,19 @@ def test_known_pan_tilt_rotation_zoom_is_recovered(frames, person_box) -> None:
     assert motion.max_zoom == pytest.approx(0.03, abs=0.003)
     assert motion.max_shift_px > 40
     np.testing.assert_allclose(motion.to_first[0], np.eye(3)[:2], atol=1e-9)
+
+
+def test_frames_not_looked_at_are_interpolated_between_tracked_ones(frames, person_box) -> None:
+    """The sparse schedule skips the frames it fills: their motion is interpolated between
+    the tracked frames on each side; skipped frames at the end have no such pair."""
+    n = len(frames)
+    skipped = {i for i in range(1, n) if i % 4} | set(range(n - 3, n))
+    motion, truth = _film(frames, person_box, skipped=skipped)
+    h, w = frames[0].shape[:2]
+    size = (w - 2 * CROP[0], h - 2 * CROP[1])
+    assert motion.status == "partly compensated"  # the last frames: unknown
+    assert motion.known[: n - 3].all() and not motion.known[n - 3 :].any()
+    assert _max_error(motion, truth, size) < 1.5  # px: a smooth pan between tracked frames
 
 
 def test_a_static_camera_is_static(frames, person_box) -> None:
