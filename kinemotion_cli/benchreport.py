@@ -231,8 +231,9 @@ def run_cell_here(cell: Cell) -> Cell:
     from kinemotion_cli.pipeline import run
 
     spec = spec_of(Config(cell.backend, cell.variant, cell.device), cell.model_dir, cell.threads)
-    spec = dataclasses.replace(spec, options=dataclasses.replace(spec.options, batch=cell.batch))
-    (m,) = run(cell.video, [spec])  # the whole pipeline, --batch as in kmo analyze
+    # every frame inferred (--dense), so that the figures compare the backends frame for frame
+    opts = dataclasses.replace(spec.options, batch=cell.batch, dense=True)
+    (m,) = run(cell.video, [dataclasses.replace(spec, options=opts)])  # the whole pipeline
     if m.run.status != "ok":
         raise KmoError(m.run.error or "unavailable")
     cell.model = m.run.info.get("model")

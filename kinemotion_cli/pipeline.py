@@ -13,7 +13,6 @@ immutable, typed result to the next (:class:`VideoInfo`, :class:`DecodeReport`,
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from kinemotion_cli import closer_look, second_look
+from kinemotion_cli import closer_look, second_look, sparse
 from kinemotion_cli.backends import BACKENDS, BackendOptions, PoseBackend, create
 from kinemotion_cli.backends.pool import PosePool, per_video
 from kinemotion_cli.camera import CameraMotion, CameraTracker, stabilize
@@ -31,7 +30,7 @@ from kinemotion_cli.jumps import Analysis, analyze
 from kinemotion_cli.landmarks import bbox
 from kinemotion_cli.quality import Quality, assess, withhold_damaged
 from kinemotion_cli.subject import AMBIGUOUS, Track, candidates, out_of_picture
-from kinemotion_cli.video import DecodeReport, VideoInfo, decode, probe
+from kinemotion_cli.video import DecodeReport, Frame, VideoInfo, decode, probe
 
 ProgressFn = Callable[[int, "int | None"], None]
 
@@ -70,6 +69,12 @@ class PoseRun:
     people: tuple[list[np.ndarray], ...]  # per frame: (26, 3) arrays in video pixels
     infer_s: float
     frames_inferred: int
+    observed: tuple[bool, ...] = ()  # per frame: inferred, or filled in between (empty: all)
+
+    @property
+    def frames_filled(self) -> int:
+        """Frames filled in between by the sparse schedule instead of inferred."""
+        return sum(not o for o in self.observed)
 
     @property
     def load_s(self) -> float:
@@ -112,9 +117,11 @@ class _Feeder:
         batched = hasattr(backend, "infer_batch") and self.pool is None
         self.size = max(1, int(getattr(backend, "batch", 1))) if batched else 1
         self.people: list[list[np.ndarray]] = []
+        self.observed: list[bool] = []  # per frame: inferred (False: filled in between)
         self._infer_s = 0.0
-        self._queued: deque[tuple[Future, float, Origin]] = deque()  # submitted, not taken
+        self._queued: dict[int, tuple[Future, float, Origin]] = {}  # submitted, not taken
         self._batch: list[tuple[Future, np.ndarray, float]] = []  # not yet inferred
+        self._seq = 0  # key of the next frame submitted without an index
 
     @property
     def infer_s(self) -> float:
@@ -125,14 +132,24 @@ class _Feeder:
     def threads(self) -> int:
         return self.pool.size if self.pool is not None else 1
 
-    def submit(self, image: np.ndarray, t: float, scale: float, origin: Origin = (0, 0)) -> None:
-        """Queue the next frame (``scale``: its pixels -> video pixels; ``origin``: where a
-        crop's top-left corner is in the frame's pixels)."""
+    def submit(
+        self,
+        image: np.ndarray,
+        t: float,
+        scale: float,
+        origin: Origin = (0, 0),
+        index: int | None = None,
+    ) -> None:
+        """Queue a frame (``scale``: its pixels -> video pixels; ``origin``: where a crop's
+        top-left corner is in the frame's pixels; ``index``: its frame number, when frames
+        are not submitted in video order)."""
+        key = self._seq if index is None else index
+        self._seq = key + 1
         if self.pool is not None:
-            self._queued.append((self.pool.submit(image, t), scale, origin))
+            self._queued[key] = (self.pool.submit(image, t), scale, origin)
             return
         fut: Future = Future()
-        self._queued.append((fut, scale, origin))
+        self._queued[key] = (fut, scale, origin)
         self._batch.append((fut, image, t))
         if len(self._batch) >= self.size:
             self._run_batch()
@@ -149,19 +166,43 @@ class _Feeder:
         for fut, people in zip(futs, out):
             fut.set_result(people)
 
-    def take(self) -> None:
-        """Wait for the oldest queued frame and append its people, in video pixels."""
-        fut, k, origin = self._queued.popleft()
+    def peek(self, index: int) -> list[np.ndarray]:
+        """Wait for queued frame ``index`` and return its people, in video pixels."""
+        fut, k, origin = self._queued[index]
         if not fut.done() and self._batch:
             self._run_batch()
         people = fut.result()
         if k != 1.0 or origin != (0, 0):
             people = [second_look.to_video(p, origin, k) for p in people]
+        return people
+
+    def ready(self, index: int) -> bool:
+        """Whether queued frame ``index`` has been inferred (no waiting)."""
+        return self._queued[index][0].done()
+
+    def take(self, index: int | None = None) -> None:
+        """Append the people of queued frame ``index`` (default: the first queued), waiting
+        for them."""
+        key = next(iter(self._queued)) if index is None else index
+        people = self.peek(key)
+        del self._queued[key]
         self.people.append(people)
+        self.observed.append(True)
+
+    def fill(self, people: list[np.ndarray]) -> None:
+        """Append the people of a frame that was not inferred (filled in between)."""
+        self.people.append(people)
+        self.observed.append(False)
+
+    @property
+    def inferred(self) -> int:
+        """Frames inferred so far (not counting the second look's crops)."""
+        return sum(self.observed)
 
     def restart(self) -> list[list[np.ndarray]]:
         """Begin a new pass over the video: the people of the pass so far."""
         done, self.people = self.people, []
+        self.observed = []
         return done
 
     def pool_info(self) -> dict:
@@ -216,15 +257,15 @@ class _Feeder:
         return finish
 
 
-def _warm_up() -> None:
-    """Import SciPy (about half a second, needed only by the analysis) in the background
-    while the models load and the frames are inferred. Nothing else imports it meanwhile."""
+@dataclass
+class _Slot:
+    """A decoded frame on its way through :func:`run`: held back until the schedule decides,
+    then inferred (``fills`` None) or filled in between (``fills``: people per feeder)."""
 
-    def load() -> None:
-        import scipy.ndimage  # noqa: F401
-        import scipy.signal  # noqa: F401
-
-    threading.Thread(target=load, daemon=True).start()
+    index: int
+    frame: Frame
+    held: bool = True
+    fills: list[list[np.ndarray]] | None = None
 
 
 def _load(
@@ -265,7 +306,6 @@ def run(
     """
     t_start = time.perf_counter()
     info = probe(path)
-    _warm_up()
     loaded = _load(specs, keep_going, factory)
     shared = per_video(len(specs))  # threads of a configuration without --threads
     feeders = [
@@ -279,37 +319,83 @@ def run(
     depth = max((max(f.size, f.threads + 1) for f in live), default=1)
     stream = decode(path, info, max_side=max_side)
     camera = CameraTracker(info.width, info.height)
-    pending: deque[tuple[np.ndarray, float, float]] = deque()  # submitted, not yet taken
+    schedule = None if all(s.options.dense for s in specs) else sparse.Schedule(info.fps)
+    pending: deque[_Slot] = deque()  # decoded, not yet taken, in video order
     done = 0
     looked = {id(f): {"frames": 0, "found": 0, "discovered": 0} for f in live}
     last_t: float | None = None
 
-    def take() -> None:
-        """The oldest frame in flight: its people, people missed on its tiles, camera."""
-        nonlocal done, last_t
-        im, t, k = pending.popleft()
+    def infer(slot: _Slot) -> None:
         for f in live:
-            f.take()
-        if second_look.discovery_frame(t, last_t):
-            tiles = second_look.tiles(im.shape[1] * k, im.shape[0] * k)
-            looks = [f.look_later(done, im, k, t, tiles, every=True) for f in live]
-            for f, finish in zip(live, looks):  # people the full frame did not show, on tiles
-                if finish():
-                    looked[id(f)]["discovered"] += 1
-        last_t = t
+            f.submit(slot.frame.image, slot.frame.t, slot.frame.scale, index=slot.index)
+        slot.held = False
+
+    def settle(slot: _Slot) -> None:
+        """A coarse frame: fill the frames held back before it, or infer them."""
+        fill = schedule.fill(slot.frame.t, [f.peek(slot.index) for f in live])
+        for s in pending:
+            if s is slot:
+                break
+            if s.held and fill is None:
+                infer(s)
+            elif s.held:
+                s.fills, s.held = fill.at(s.frame.t), False
+
+    def take() -> None:
+        """The oldest frame: its people, people missed on its tiles, camera."""
+        nonlocal done, last_t
+        slot = pending.popleft()
+        im, t, k = slot.frame.image, slot.frame.t, slot.frame.scale
+        if slot.fills is None:  # inferred
+            for f in live:
+                f.take(slot.index)
+            if second_look.discovery_frame(t, last_t):
+                tiles = second_look.tiles(im.shape[1] * k, im.shape[0] * k)
+                looks = [f.look_later(done, im, k, t, tiles, every=True) for f in live]
+                for f, finish in zip(live, looks):  # people the full frame did not show
+                    if finish():
+                        looked[id(f)]["discovered"] += 1
+            last_t = t
+        else:
+            for f, people in zip(live, slot.fills):
+                f.fill(people)
         people = live[0].people[done] if live else []
-        camera.update(im, k, [b for p in people if (b := bbox(p)) is not None])
+        if slot.fills is None:
+            camera.update(im, k, [b for p in people if (b := bbox(p)) is not None])
+        else:  # everybody stood still: the camera's motion is interpolated there too
+            camera.skip()
         done += 1
         if progress is not None:
             progress(done, info.frames)
 
+    unsettled: deque[_Slot] = deque()  # coarse frames inferring, their interval undecided
+    # frames decoded ahead: a pool's worth plus a coarse interval, so that a coarse frame is
+    # inferred while the next ones decode instead of being waited for at once
+    ahead = depth + (schedule.step if schedule is not None else 0)
     try:
-        for frame in stream:
-            for f in live:
-                f.submit(frame.image, frame.t, frame.scale)
-            pending.append((frame.image, frame.t, frame.scale))
-            if len(pending) >= depth:
+        for i, frame in enumerate(stream):
+            slot = _Slot(i, frame)
+            pending.append(slot)  # a frame between coarse ones waits for the next to decide
+            if schedule is None or schedule.coarse(i):
+                infer(slot)
+                if schedule is not None:
+                    unsettled.append(slot)
+            while unsettled and (
+                len(pending) > ahead or all(f.ready(unsettled[0].index) for f in live)
+            ):
+                settle(unsettled.popleft())
+            while (
+                pending
+                and not pending[0].held
+                and not (unsettled and pending[0] is unsettled[0])
+                and len(pending) >= depth
+            ):
                 take()
+        while unsettled:
+            settle(unsettled.popleft())
+        for s in pending:
+            if s.held:  # after the last coarse frame: inferred
+                infer(s)
         while pending:
             take()
         _second_look(path, info, max_side, live, np.asarray(stream.report.times), looked)
@@ -329,7 +415,8 @@ def run(
                     choice,
                     tuple(feeder.people),
                     feeder.infer_s,
-                    len(feeder.people),
+                    feeder.inferred,
+                    tuple(feeder.observed),
                 )
             out.append(measure(info, report, motion, pose, jump, stature_m, pose_s))
         out = _closer_look(path, info, max_side, out, feeders, jump, stature_m, t_start, progress)
@@ -435,6 +522,7 @@ def _on_crop(
         people=tuple(people),
         infer_s=infer_s,
         frames_inferred=pose.frames_inferred + len(people),
+        observed=(),  # the closer look infers every frame
     )
 
 
@@ -522,12 +610,14 @@ def _jumper(
     who jumps: each is analysed; exactly one with jumps is the jumper, several are
     ambiguous (exit 4), none is "no jump" (exit 3), or exit 4 when that person's head or
     feet were mostly outside the picture (``height`` px high)."""
-    found = candidates(pose.people, times, motion.cuts)
+    found = candidates(pose.people, times, motion.cuts, pose.observed)
     results, errors = [], []
     for track in found:
         steady = stabilize(track.landmarks, motion, times)
         try:
-            a = analyze(times, steady, report.measured_fps, jump=jump, stature_m=stature_m)
+            a = analyze(
+                times, steady, report.measured_fps, jump, stature_m, observed=track.observed
+            )
             results.append((track, a))
         except KmoError as exc:
             exc = _framed(exc, track, height)

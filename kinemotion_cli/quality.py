@@ -156,13 +156,13 @@ class Jitter:
 
 def measure_jitter(track: Track, until_s: float | None) -> Jitter | None:
     """Jitter of the jumper's foot landmarks in the longest quiet standing before
-    ``until_s`` (None: the whole clip)."""
+    ``until_s`` (None: the whole clip), on the frames the pose model ran on."""
     window = quiet_window(track.times, track.landmarks, until_s)
     if window is None:
         return None
     body = body_height_px(track.landmarks)
-    per = jitter(track.landmarks, window, body)
     a, b = window
+    per = jitter(track.landmarks[a:b][track.seen()[a:b]], (0, b - a), body)
     return Jitter(
         window, float(track.times[a]), float(track.times[b - 1]), body, per, group_jitter(per)
     )

@@ -200,6 +200,15 @@ def _subject(m: Measured) -> dict | None:
     }
 
 
+def _inference(m: Measured) -> dict:
+    """Which frames the pose model ran on: every one (dense) or the sparse schedule's."""
+    return {
+        "schedule": "dense" if m.run.spec.options.dense else "sparse",
+        "frames_inferred": m.run.frames_inferred,
+        "frames_filled": m.run.frames_filled,
+    }
+
+
 def to_dict(m: Measured, timings: bool = False) -> dict:
     """The JSON object for one measured video."""
     info, run, a, q = m.video, m.run, m.analysis, m.quality
@@ -220,6 +229,7 @@ def to_dict(m: Measured, timings: bool = False) -> dict:
         "device_used": run.info.get("device_used"),
         "fps": _r(info.fps, 3),
         "frames": len(times),
+        "inference": _inference(m),
         "duration_s": _r(float(times[-1]) if len(times) else 0.0, 6),
         "width": info.width,
         "height": info.height,

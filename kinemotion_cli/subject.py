@@ -146,6 +146,13 @@ class Track:
     people_tracked: int
     jumper_coverage: float  # share of frames with the jumper
     detection_rate: float  # share of frames with anybody
+    observed: np.ndarray | None = None  # per frame: inferred (False: filled in between)
+
+    def seen(self) -> np.ndarray:
+        """Per frame: the pose model was run on it (not filled in between, ``sparse.py``)."""
+        if self.observed is None:
+            return np.ones(len(self.times), bool)
+        return np.asarray(self.observed, bool)
 
     def subject(self) -> dict:
         """The JSON ``subject`` object."""
@@ -166,6 +173,7 @@ def candidates(
     people_per_frame: Sequence[Sequence[np.ndarray]],
     times: np.ndarray,
     cuts: Sequence[int] = (),
+    observed: Sequence[bool] = (),
 ) -> list[Track]:
     """Every person followed over the clip who could be the jumper, most likely first.
 
@@ -210,6 +218,7 @@ def candidates(
                 len(tracks),
                 float(cov),
                 detected / n if n else 0.0,
+                np.asarray(observed, bool) if len(observed) == n and n else None,
             )
         )
     return out

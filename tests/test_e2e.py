@@ -76,6 +76,33 @@ def test_jump_measured_within_bounds(gt_dir, name: str) -> None:
     assert out["frames"] == truth["frames"]
     assert out["fps"] == pytest.approx(fps, rel=1e-3)
     assert out["summary"]["jumps"] == 1 and out["summary"]["best"]["index"] == 1
+    inf = out["inference"]
+    assert inf["schedule"] == "sparse"
+    assert inf["frames_inferred"] + inf["frames_filled"] == out["frames"]
+
+
+def test_dense_infers_every_frame_and_agrees_with_the_sparse_default() -> None:
+    """The sparse default skips frames of quiet standing (the sample stands 1 s before its
+    CMJ and 1.2 s after) and measures the jump as --dense does, both within the bounds."""
+    path = SAMPLES / "cmj_60fps.mp4"
+    outs = {}
+    for mode, extra in (("sparse", ()), ("dense", ("--dense",))):
+        code, out = _analyze(path, *extra)
+        assert code == 0, out
+        outs[mode] = out
+    assert outs["dense"]["inference"] == {
+        "schedule": "dense",
+        "frames_inferred": outs["dense"]["frames"],
+        "frames_filled": 0,
+    }
+    assert outs["sparse"]["inference"]["frames_filled"] >= 0.15 * outs["sparse"]["frames"]
+    truth = truth_jumps(truth_of(path))[0]
+    for out in outs.values():
+        (j,) = out["jumps"]
+        for ev in ("takeoff_s", "landing_s"):
+            assert abs(j["events"][ev] - truth["events"][ev]) <= 0.008
+    ft = [out["jumps"][0]["metrics"]["flight_time_s"] for out in outs.values()]
+    assert abs(ft[0] - ft[1]) <= 0.002
 
 
 def test_rotated_video_matches_upright_twin(gt_dir) -> None:

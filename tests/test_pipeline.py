@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 
-from kinemotion_cli import pipeline
+from kinemotion_cli import pipeline, sparse
 from kinemotion_cli.backends import BACKENDS, BackendOptions, BackendSpec
 from kinemotion_cli.errors import ExitCode, KmoError
 from kinemotion_cli.pipeline import Measured, PoseRun, PoseSpec, analyze_video, measure, run
@@ -101,7 +101,9 @@ def fake_backend(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def spec(model: str, **kw) -> PoseSpec:
-    return PoseSpec("fake", BackendOptions(model=model, **kw))
+    """A fake configuration; every frame inferred unless ``dense=False`` (the mechanics of
+    feeding frames are tested densely; the sparse schedule has its own tests below)."""
+    return PoseSpec("fake", BackendOptions(model=model, **{"dense": True, **kw}))
 
 
 # --------------------------------------------------------------------------- configurations
@@ -192,7 +194,8 @@ def test_batched_backend_gets_consecutive_frames_in_its_batch_size(two) -> None:
 def test_a_stateless_backend_infers_on_threads_with_the_same_result(two, threads: int) -> None:
     """A backend with ``twin`` infers on ``threads`` instances side by side: every frame once,
     the tiles still looked at, the people in frame order, every twin released."""
-    (m,) = run(str(SAMPLE), [PoseSpec("twin", BackendOptions(model="b", threads=threads))])
+    opts = BackendOptions(model="b", threads=threads, dense=True)
+    (m,) = run(str(SAMPLE), [PoseSpec("twin", opts)])
     ref = two["measured"][1]  # the same fake, one frame at a time, no twins
     inferred = sorted(c[2][0] for c in CALLS if c[1] == "infer")
     assert inferred == list(ref.decode.times)  # each frame once
@@ -205,7 +208,7 @@ def test_a_stateless_backend_infers_on_threads_with_the_same_result(two, threads
 
 
 def test_a_twin_that_cannot_load_leaves_fewer_threads_and_says_so() -> None:
-    opts = BackendOptions(model="b", mode="no-twin", threads=2)
+    opts = BackendOptions(model="b", mode="no-twin", threads=2, dense=True)
     (m,) = run(str(SAMPLE), [PoseSpec("twin", opts)])
     assert m.ok and len(THREADS) == 1 and m.run.frames_inferred == 221
     assert any("fewer threads ran" in w for w in m.run.info["warnings"])
@@ -380,3 +383,45 @@ def test_the_parts_of_one_frame_are_looked_at_side_by_side() -> None:
         assert centres == [135.0, 405.0]  # the first tile's person first
     finally:
         feeder.close()
+
+
+# --------------------------------------------------------------------------- sparse schedule
+
+
+def test_by_default_quiet_standing_is_filled_and_the_jump_timed_as_on_every_frame(two) -> None:
+    """The model runs on every 4th frame (60 fps) where the person stands still and on every
+    frame around the jump; the frames between are filled, and the jump is measured as when
+    every frame is inferred."""
+    dense = two["measured"][1]
+    (m,) = run(str(SAMPLE), [spec("b", dense=False)])
+    t = np.asarray(m.decode.times)
+    seen = np.asarray(m.run.observed)
+    inferred = sorted(c[2][0] for c in CALLS if c[0] == "b" and c[1] == "infer")
+    assert len(seen) == len(t) == 221 and inferred == list(t[seen])
+    assert m.run.frames_inferred == seen.sum() and m.run.frames_filled == (~seen).sum() > 50
+    assert np.all(np.diff(np.flatnonzero(seen)) <= sparse.step(60))
+    (j,), (jd,) = m.analysis.jumps, dense.analysis.jumps
+    moving = (t >= jd.events["lowest_point_s"].value) & (
+        t <= jd.events["landing_s"].value + sparse.HOLD_S
+    )
+    assert seen[moving].all()
+    # The movement starts slower than a planted point moves (its onset is 8 % of the peak
+    # downward speed), so it may lie in a filled interval: it moves by less than one.
+    start = j.events["movement_start_s"].value - jd.events["movement_start_s"].value
+    assert abs(start) <= sparse.step(60) / 60
+    for k, e in jd.events.items():
+        if k != "movement_start_s":
+            assert j.events[k].value == pytest.approx(e.value, abs=1e-4), k
+    for k in ("flight_time_s", "jump_height_m", "countermovement_depth_m"):
+        assert j.metrics[k].value == pytest.approx(jd.metrics[k].value, rel=1e-3), k
+    filled = np.flatnonzero(~seen)
+    np.testing.assert_allclose(  # the filled frames lie between the inferred ones
+        m.track.landmarks[filled, :, :2], dense.track.landmarks[filled, :, :2], atol=0.5
+    )
+
+
+def test_a_batched_backend_gets_the_frames_the_schedule_asks_for() -> None:
+    (m,) = run(str(SAMPLE), [spec("a", batch=4, dense=False)])
+    got = sorted(t for c in CALLS if c[0] == "a" and c[1] == "batch" for t in c[2])
+    t = np.asarray(m.decode.times)
+    assert got == list(t[np.asarray(m.run.observed)]) and m.ok

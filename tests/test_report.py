@@ -21,7 +21,8 @@ REBOUNDS = [
 TOP_KEYS = [
     "schema_version", "kmo_version", "video", "status", "jumps_found", "backend", "model",
     "model_kind", "running_mode", "device_requested", "device_used", "fps", "frames",
-    "duration_s", "width", "height", "rotation_deg", "summary", "jumps", "subject", "quality",
+    "inference", "duration_s", "width", "height", "rotation_deg", "summary", "jumps", "subject",
+    "quality",
 ]  # fmt: skip
 JUMP_KEYS = [
     "index", "jump_type", "events", "event_uncertainty_s", "event_methods", "metrics",
@@ -60,6 +61,8 @@ def test_schema_2_object_of_one_video(one) -> None:
     assert obj["jumps_found"] == len(obj["jumps"]) == 1
     assert (obj["frames"], obj["width"], obj["height"]) == (len(one.decode.times), 1080, 1920)
     assert obj["duration_s"] == round(float(one.decode.times[-1]), 6)
+    n = len(one.decode.times)
+    assert obj["inference"] == {"schedule": "sparse", "frames_inferred": n, "frames_filled": 0}
     (j,) = obj["jumps"]
     assert list(j) == JUMP_KEYS and j["index"] == 1 and j["jump_type"] == "cmj"
     a = one.analysis.jumps[0]

@@ -75,19 +75,27 @@ def analyze(
     fps: float,
     jump: str = "auto",
     stature_m: float | None = None,
+    observed: np.ndarray | None = None,
 ) -> Analysis:
-    """Find every jump in a landmark series ``(T, 26, 3)`` and measure it.
+    """Find every jump in a landmark series ``(T, 26, 3)`` and measure it. ``observed``
+    marks the frames the pose model ran on (None: all; the others were filled in between
+    and do not count in the landmark noise).
 
     Raises :class:`KmoError`: no jump (exit 3), not measurable (4), or no jump of the type
     asked with ``jump`` (5).
     """
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices are handled
-        return _analyze(t, landmarks, fps, jump, stature_m)
+        return _analyze(t, landmarks, fps, jump, stature_m, observed)
 
 
 def _analyze(
-    t: np.ndarray, landmarks: np.ndarray, fps: float, jump: str, stature_m: float | None
+    t: np.ndarray,
+    landmarks: np.ndarray,
+    fps: float,
+    jump: str,
+    stature_m: float | None,
+    observed: np.ndarray | None = None,
 ) -> Analysis:
     if jump not in JUMP_CHOICES:
         raise KmoError(f"--jump must be one of {', '.join(JUMP_CHOICES)}.")
@@ -98,7 +106,7 @@ def _analyze(
             "jump with some standing before and after.",
             ExitCode.NO_JUMP,
         )
-    body = build_body(t, landmarks, fps)
+    body = build_body(t, landmarks, fps, observed)
     flights, refused = find_flights(body)
     if not flights:
         why = f" ({'; '.join(refused[:3])})" if refused else ""

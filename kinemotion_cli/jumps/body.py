@@ -29,6 +29,8 @@ STANDING_PERCENTILE = 80  # body height: standing is among the tallest poses of 
 # returns somebody else or a blend of two people, 7-35 % away.
 BAD_POSE_BODY = 0.03
 MIN_TRACKED_SHARE = 0.3  # heels/toes present in fewer frames than this: use the ankles
+STILL_BODY_PER_S = 0.15  # a planted point moves slower than 0.15 body heights per second
+NOISE_SPAN_S = 0.1  # a point's speed for its noise: over +-0.1 s (the noise barely counts)
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,27 @@ def aligned_mean(ys: np.ndarray) -> np.ndarray:
     return out + float(np.mean(offsets))
 
 
-def build_body(t: np.ndarray, landmarks: np.ndarray, fps: float) -> Body:
-    """Clean the landmarks and derive the tracks the event logic works on."""
+def _planted(
+    y: np.ndarray, t: np.ndarray, body_px: float, observed: np.ndarray | None
+) -> np.ndarray:
+    """Frames where a point stands still (slower than a planted point over +-0.1 s) and
+    the pose model ran (``observed``; None: every frame): its landmark noise is measured
+    there, not in motion (where real curvature adds to it) nor between inferred frames."""
+    t = np.asarray(t, dtype=float)
+    n = len(t)
+    lo = np.searchsorted(t, t - NOISE_SPAN_S, side="left")
+    hi = np.minimum(np.searchsorted(t, t + NOISE_SPAN_S, side="right") - 1, n - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v = (y[hi] - y[lo]) / (t[hi] - t[lo])
+    still = np.isfinite(v) & (np.abs(v) < STILL_BODY_PER_S * body_px) & (hi > lo)
+    return still if observed is None else still & np.asarray(observed, bool)
+
+
+def build_body(
+    t: np.ndarray, landmarks: np.ndarray, fps: float, observed: np.ndarray | None = None
+) -> Body:
+    """Clean the landmarks and derive the tracks the event logic works on. The noise of
+    each point is measured on the ``observed`` frames only (None: all)."""
     lm = sig.mask_low_confidence(landmarks)
     heel_toe = list(HEEL_TOE)
     if np.isfinite(lm[:, heel_toe, 1]).sum() >= MIN_TRACKED_SHARE * len(t) * len(heel_toe):
@@ -103,7 +124,7 @@ def build_body(t: np.ndarray, landmarks: np.ndarray, fps: float) -> Body:
     y, x = cleaned[..., 1], cleaned[..., 0]
     noise = {}
     for k in contact:
-        s = sig.noise_sigma(y[:, k])
+        s = sig.noise_sigma(y[:, k], _planted(y[:, k], t, body_px, observed))
         noise[k] = max(s, 0.2) if np.isfinite(s) else 1.0
     return Body(
         t=np.asarray(t, dtype=float),

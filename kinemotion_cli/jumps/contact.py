@@ -23,9 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kinemotion_cli.jumps.body import Body
+from kinemotion_cli.jumps.body import STILL_BODY_PER_S, Body
 
-STILL_BODY_PER_S = 0.15  # a planted point moves slower than 0.15 body heights per second
 SLOPE_HALF_WINDOW_S = 0.03  # velocity = local regression slope over +-30 ms (>= 3 frames)
 MIN_PLANTED_S = 0.04  # a planted run lasts at least this long (and 2 frames)
 LEVEL_S = 0.15  # the level is the median of the planted frames within this time of the event

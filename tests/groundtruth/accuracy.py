@@ -60,6 +60,7 @@ def normalize_kmo(res: dict | None, returncode: int) -> dict:
         "error": res.get("error"),
         "schema_version": res.get("schema_version"),
         "kmo_version": res.get("kmo_version"),
+        "inference": res.get("inference"),  # frames the pose model ran on / filled
         "jumps": [],
     }
     if returncode is not None:
@@ -214,6 +215,7 @@ def evaluate_case(name: str, tags: list[str], truth: dict, kmo: dict) -> dict:
         "missed": [i + 1 for i in missed],
         "extra": extra_rows,
         "pass": passed,
+        "inference": kmo.get("inference"),
     }
 
 
@@ -247,6 +249,9 @@ def summarize(results: list[dict]) -> dict:
         }
         for key, _ in SUMMARY_KEYS:
             s[key] = _stats([row["errors"][key] for row in rows if key in row["errors"]])
+        inf = [r["inference"] for r in rs if r.get("inference")]
+        s["frames_inferred"] = sum(i["frames_inferred"] for i in inf)
+        s["frames_filled"] = sum(i["frames_filled"] for i in inf)
         out[g] = s
     return out
 
@@ -292,22 +297,40 @@ def render_markdown(results: list[dict], summary: dict, meta: dict) -> str:
             + " | ".join(mw(s[k]) for k, _ in SUMMARY_KEYS)
             + " |"
         )
+    total = summary["overall"]
+    shown = total["frames_inferred"] + total["frames_filled"]
+    if shown:
+        lines += [
+            "",
+            f"Pose inference (the {sum(1 for r in results if r.get('inference'))} cases "
+            f"measured): {total['frames_inferred']} of {shown} frames inferred "
+            f"({100 * total['frames_inferred'] / shown:.0f} %), {total['frames_filled']} "
+            "filled between still coarse frames (`sparse.py`); with `-- --dense` every frame "
+            "is inferred. Per case: the *frames* column (inferred / all).",
+        ]
     lines += [
         "",
         "## Cases",
         "",
         "| case | # | type kmo / truth | exit | takeoff | landing | flight (ms) | height (cm) "
-        "| contact (ms) | other errors | jump | case |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| contact (ms) | other errors | jump | case | frames |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     main_keys = ("takeoff_s", "landing_s", "flight_time_s", "jump_height_m",
                  "ground_contact_time_s")  # fmt: skip
     for r in results:
         res = "PASS" if r["pass"] else "FAIL"
+        inf = r.get("inference")
+        frames = (
+            f"{inf['frames_inferred']}/{inf['frames_inferred'] + inf['frames_filled']}"
+            if inf
+            else "–"
+        )
+        res_f = f"{res} | {frames}"
         if not r["rows"]:
             err = (r["error"] or "").replace("|", "/")[:80]
             lines.append(
-                f"| {r['case']} | – | – / none | {r['exit_code']} | | | | | | {err} | | {res} |"
+                f"| {r['case']} | – | – / none | {r['exit_code']} | | | | | | {err} | | {res_f} |"
             )
         for row in r["rows"]:
             e = row["errors"]
@@ -329,12 +352,12 @@ def render_markdown(results: list[dict], summary: dict, meta: dict) -> str:
                 f"| {_fmt(e.get('landing_s'))} | {_fmt(e.get('flight_time_s'))} "
                 f"| {_fmt(e.get('jump_height_m'))} | {_fmt(e.get('ground_contact_time_s'))} "
                 f"| {other.replace('|', '/')} "
-                f"| {'ok' if not failed else 'FAIL: ' + ','.join(failed)} | {res} |"
+                f"| {'ok' if not failed else 'FAIL: ' + ','.join(failed)} | {res_f} |"
             )
         for x in r["extra"]:
             lines.append(
                 f"| {r['case']} | extra {x['kmo_index']} | {x['kmo_type']} / – | {r['exit_code']} "
-                f"| takeoff {x['takeoff_s']} | | | | | extra jump | FAIL | {res} |"
+                f"| takeoff {x['takeoff_s']} | | | | | extra jump | FAIL | {res_f} |"
             )
     lines.append("")
     return "\n".join(lines)
