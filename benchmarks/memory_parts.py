@@ -1,9 +1,9 @@
 """Where kmo's memory goes: resident set size (VmRSS, Linux) after each part loads.
 
 Usage: ``python benchmarks/memory_parts.py`` (MediaPipe's full model must be available, as
-for ``kmo analyze``). Prints MiB after the Python start, NumPy/OpenCV/PyAV, SciPy's signal
-and ndimage modules, the first MediaPipe instance (and one 1080x1920 frame inferred), and a
-second instance (``--threads 2``).
+for ``kmo analyze``). Prints MiB after the Python start, NumPy/OpenCV/PyAV, the first
+MediaPipe instance (and one 1080x1920 frame inferred), and a second instance
+(``--threads 2``). kmo does not load SciPy.
 """
 
 from __future__ import annotations
@@ -31,10 +31,6 @@ def main() -> None:
     import numpy as np
 
     step("numpy, opencv, pyav")
-    import scipy.ndimage  # noqa: F401
-    import scipy.signal  # noqa: F401
-
-    step("scipy.signal, scipy.ndimage")
     from kinemotion_cli.backends import BackendOptions, create
 
     first, _ = create("mediapipe", BackendOptions(threads=1, quiet=True))

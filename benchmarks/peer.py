@@ -140,6 +140,7 @@ def kmo_breakdown(run: dict) -> dict:
         "frames": obj.get("frames"),
         "inferred": (obj.get("inference") or {}).get("frames_inferred"),
         "filled": (obj.get("inference") or {}).get("frames_filled"),
+        "schedule": (obj.get("inference") or {}).get("schedule"),
         "flight_time_s": ((obj.get("summary") or {}).get("mean") or {}).get("flight_time_s"),
         "jump_height_m": ((obj.get("summary") or {}).get("mean") or {}).get("jump_height_m"),
     }
@@ -208,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         r = rows[-1]
         print(
             f"  frames {r.get('frames')}: {r.get('inferred')} inferred, {r.get('filled')} "
-            f"filled (sparse schedule); on {r.get('threads')} threads "
+            f"filled ({r.get('schedule')} schedule); on {r.get('threads')} threads "
             f"(inference_s is summed over them); flight {r.get('flight_time_s')} s, "
             f"height {r.get('jump_height_m')} m"
         )
