@@ -7,7 +7,7 @@ PEER_VENV ?= build/peer-venv
 PEER_VERSION ?= 0.82.0
 BENCH_REPEATS ?= 5
 
-.PHONY: setup run test test-fast test-ray lint format bench bench-peer bench-ray accuracy samples fake-models clean
+.PHONY: setup run test test-fast test-ray lint format bench bench-peer bench-ray accuracy accuracy-dense samples fake-models clean
 
 $(BIN)/kmo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,9 @@ bench-ray: setup  ## batch throughput: local pool vs Ray, 1 and 2 workers, the t
 
 accuracy: setup  ## render the ground-truth cases, run kmo on each, write docs/accuracy.md
 	$(BIN)/python -m tests.groundtruth.accuracy --cache build/accuracy --out docs/accuracy.md --json docs/accuracy.json --jobs 2
+
+accuracy-dense: setup  ## the same cases with every frame inferred (--dense), docs/accuracy_dense.md
+	$(BIN)/python -m tests.groundtruth.accuracy --cache build/accuracy --out docs/accuracy_dense.md --json docs/accuracy_dense.json --jobs 2 -- --dense
 
 fake-models: setup  ## stand-in RTMPose/RTMO models (test only, marked kmo_standin) tracking the sample videos, in build/fake-models
 	$(BIN)/python -m tests.onnx_fakes --out build/fake-models
