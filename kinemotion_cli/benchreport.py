@@ -231,8 +231,7 @@ def run_cell_here(cell: Cell) -> Cell:
     from kinemotion_cli.pipeline import run
 
     spec = spec_of(Config(cell.backend, cell.variant, cell.device), cell.model_dir, cell.threads)
-    # every frame inferred (--dense), so that the figures compare the backends frame for frame
-    opts = dataclasses.replace(spec.options, batch=cell.batch, dense=True)
+    opts = dataclasses.replace(spec.options, batch=cell.batch)  # dense, as in kmo compare
     (m,) = run(cell.video, [dataclasses.replace(spec, options=opts)])  # the whole pipeline
     if m.run.status != "ok":
         raise KmoError(m.run.error or "unavailable")

@@ -105,7 +105,8 @@ def parse_configs(
 
 
 def spec_of(c: Config, model_dir: str | None, threads: int | None):
-    """The pipeline's :class:`PoseSpec` for a configuration (strict about devices)."""
+    """The pipeline's :class:`PoseSpec` for a configuration (strict about devices; every
+    frame inferred, so that speed and jitter compare frame for frame)."""
     from kinemotion_cli.backends import BACKENDS, BackendOptions
     from kinemotion_cli.pipeline import PoseSpec
 
@@ -121,6 +122,7 @@ def spec_of(c: Config, model_dir: str | None, threads: int | None):
             threads=threads,
             quiet=True,
             require_device=True,
+            dense=True,
         ),
     )
 

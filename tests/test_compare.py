@@ -41,6 +41,7 @@ def test_spec_of_is_strict_about_devices_and_carries_the_variant() -> None:
     assert s.backend == "mediapipe" and s.options.model == "lite"
     assert (s.options.model_dir, s.options.threads) == ("models/", 2)
     assert s.options.require_device and s.options.quiet
+    assert s.options.dense  # speed and jitter compare frame for frame
     r = cmp.spec_of(Config("rtmpose", "lightweight", "cuda"), None, None)
     assert (r.options.mode, r.options.device, r.options.model) == ("lightweight", "cuda", None)
     assert r.label == "rtmpose:lightweight@cuda" == Config("rtmpose", "lightweight", "cuda").label
