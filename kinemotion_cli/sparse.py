@@ -9,13 +9,15 @@ second, every frame at 15 fps or less). Between two consecutive coarse frames:
 * otherwise every frame between is inferred.
 
 *Still* is the contact logic's own notion of a planted point
-(:data:`kinemotion_cli.jumps.contact.STILL_BODY_PER_S`): every body point both coarse frames
+(:data:`kinemotion_cli.jumps.body.STILL_BODY_PER_S`): every body point both coarse frames
 show confidently moved less than 0.15 body heights per second. A body that turns round (the
 apex of a flight, the bottom of a countermovement) can meet that over one interval while it
 is not at rest; it cannot for :data:`HOLD_S` in a row, since it accelerates by at least about
 one g there. So frames are filled only after that long of stillness, the clip's first
 :data:`HOLD_S` and the frames after the last coarse frame are inferred, and every takeoff,
-landing and movement start lies where every frame was inferred.
+landing, first contact and lowest point lies where every frame was inferred. A movement
+start (8 % of the peak downward hip speed, slower than *still*) may lie in a filled interval
+and move by up to one coarse interval.
 
 The schedule depends only on the pose model's output, so it is deterministic.
 """
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kinemotion_cli.jumps.contact import STILL_BODY_PER_S
+from kinemotion_cli.jumps.body import STILL_BODY_PER_S
 from kinemotion_cli.landmarks import bbox
 from kinemotion_cli.signal import DEFAULT_MIN_SCORE
 

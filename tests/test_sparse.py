@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kinemotion_cli import sparse
-from kinemotion_cli.jumps.contact import STILL_BODY_PER_S
+from kinemotion_cli.jumps.body import STILL_BODY_PER_S
 from kinemotion_cli.landmarks import N_KEYPOINTS
 
 BODY = 500.0  # px, the standing person's box height below

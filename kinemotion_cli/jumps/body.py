@@ -97,7 +97,8 @@ def build_body(
     t: np.ndarray, landmarks: np.ndarray, fps: float, observed: np.ndarray | None = None
 ) -> Body:
     """Clean the landmarks and derive the tracks the event logic works on. The noise of
-    each point is measured on the ``observed`` frames only (None: all)."""
+    each point is measured where it stands still, on the ``observed`` frames only (None:
+    all)."""
     lm = sig.mask_low_confidence(landmarks)
     heel_toe = list(HEEL_TOE)
     if np.isfinite(lm[:, heel_toe, 1]).sum() >= MIN_TRACKED_SHARE * len(t) * len(heel_toe):
