@@ -132,8 +132,8 @@ def analyze(
         bool,
         typer.Option(
             "--dense",
-            help="Run the pose model on every frame (default: on every frame around the "
-            "movement, on every 4th at 60 fps where nobody moves; the results agree).",
+            help="Run the pose model on every frame (default: on every frame where the "
+            "body moves, on every 4th at 60 fps where everybody stands still).",
         ),
     ] = False,
     height: HeightOpt = None,
