@@ -136,24 +136,16 @@ class CameraTracker:
         """The transforms and known flags with every skipped frame interpolated between the
         tracked frames around it (when both were measured, within one shot)."""
         to_first, known = list(self._to_first), list(self._known)
-        skipped = set(self._skipped)
-        n = len(to_first)
-        i = 0
-        while i < n:
-            if i not in skipped:
-                i += 1
-                continue
-            j = i
-            while j < n and j in skipped:
-                j += 1
+        tracked = np.ones(len(to_first), bool)
+        tracked[self._skipped] = False
+        for i, j in _holes(tracked):  # runs of skipped frames, half-open
             a, b = i - 1, j  # the tracked frames around the run
             same_shot = not any(a < c <= b for c in self._cuts)
-            if a >= 0 and b < n and known[a] and known[b] and same_shot:
+            if a >= 0 and b < len(to_first) and known[a] and known[b] and same_shot:
                 for k in range(i, j):
                     w = (k - a) / (b - a)
                     to_first[k] = (1 - w) * to_first[a] + w * to_first[b]
                     known[k] = True
-            i = j
         return to_first, known
 
     def update(self, image: np.ndarray, scale: float, boxes: list[np.ndarray]) -> None:

@@ -167,6 +167,12 @@ def head_top_y(y: np.ndarray) -> np.ndarray:
     return np.fmin(y[:, INDEX["head"]], y[:, INDEX["nose"]])
 
 
+def confident(person: np.ndarray, min_score: float = 0.3) -> np.ndarray:
+    """Per point of a ``(26, 3)`` person: drawn (finite x, y) with a score of ``min_score``
+    or more."""
+    return np.isfinite(person[:, :2]).all(axis=1) & (np.nan_to_num(person[:, 2]) >= min_score)
+
+
 def bbox(person: np.ndarray, min_score: float = 0.3) -> np.ndarray | None:
     """Bounding box ``[x0, y0, x1, y1]`` of a ``(26, 3)`` person's confident points."""
     ok = np.isfinite(person[:, 0]) & (np.nan_to_num(person[:, 2]) >= min_score)

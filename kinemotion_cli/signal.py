@@ -3,7 +3,7 @@
 Everything takes explicit timestamps so variable-frame-rate video is handled; filters are
 zero-phase and are applied per segment so they never smear takeoff or landing. The few
 filters needed (running median, 2nd-order Butterworth, prominent peaks) are written here
-in NumPy, so kmo does not load SciPy (about 75 MiB and half a second).
+in NumPy, so kmo does not load SciPy (75.6 MiB, ``benchmarks/memory_parts.py``).
 """
 
 from __future__ import annotations
@@ -254,13 +254,13 @@ def derivative(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     return out
 
 
-def noise_sigma(x: np.ndarray, observed: np.ndarray | None = None) -> float:
+def noise_sigma(x: np.ndarray, use: np.ndarray | None = None) -> float:
     """Robust white-noise level of a signal from its second differences (NaN-aware); with
-    ``observed``, only from three consecutive observed samples (not filled in between)."""
+    ``use``, only from three consecutive samples it marks."""
     d2 = np.diff(np.asarray(x, dtype=np.float64), n=2)
-    if observed is not None:
-        seen = np.asarray(observed, bool)
-        d2 = d2[seen[:-2] & seen[1:-1] & seen[2:]]
+    if use is not None:
+        ok = np.asarray(use, bool)
+        d2 = d2[ok[:-2] & ok[1:-1] & ok[2:]]
     d2 = d2[np.isfinite(d2)]
     if d2.size < 5:
         return float("nan")

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kinemotion_cli.jumps.body import STILL_BODY_PER_S
-from kinemotion_cli.landmarks import bbox
+from kinemotion_cli.landmarks import bbox, confident
 from kinemotion_cli.signal import DEFAULT_MIN_SCORE
 
 COARSE_HZ = 15.0  # the coarse pass infers about this many frames per second ...
@@ -45,14 +45,10 @@ def step(fps: float) -> int:
     return int(min(MAX_STEP, max(1, round(fps / COARSE_HZ))))
 
 
-def _confident(p: np.ndarray) -> np.ndarray:
-    return np.isfinite(p[:, :2]).all(axis=1) & (np.nan_to_num(p[:, 2]) >= DEFAULT_MIN_SCORE)
-
-
 def _moved(a: np.ndarray, b: np.ndarray) -> float | None:
     """Largest point displacement from pose ``a`` to pose ``b`` over the larger box height;
     None when the two do not show the same points confidently (not comparable)."""
-    ok_a, ok_b = _confident(a), _confident(b)
+    ok_a, ok_b = confident(a, DEFAULT_MIN_SCORE), confident(b, DEFAULT_MIN_SCORE)
     box_a, box_b = bbox(a), bbox(b)
     if not ok_a.any() or not np.array_equal(ok_a, ok_b) or box_a is None or box_b is None:
         return None

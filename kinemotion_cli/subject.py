@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kinemotion_cli.errors import ExitCode, KmoError
-from kinemotion_cli.landmarks import FEET_NAMES, INDEX, N_KEYPOINTS, bbox, head_top_y
+from kinemotion_cli.landmarks import (
+    FEET_NAMES,
+    INDEX,
+    N_KEYPOINTS,
+    bbox,
+    confident,
+    head_top_y,
+)
 from kinemotion_cli.signal import DEFAULT_MIN_SCORE
 
 MAX_MATCH = 0.6  # median point distance / box height allowed between frames
@@ -48,12 +55,7 @@ def _point_distances(
 ) -> np.ndarray | None:
     """Distances between the points both poses show, over the larger box height; None when
     they share too few points."""
-    ok = (
-        np.isfinite(a[:, :2]).all(axis=1)
-        & np.isfinite(b[:, :2]).all(axis=1)
-        & (np.nan_to_num(a[:, 2]) >= DEFAULT_MIN_SCORE)
-        & (np.nan_to_num(b[:, 2]) >= DEFAULT_MIN_SCORE)
-    )
+    ok = confident(a, DEFAULT_MIN_SCORE) & confident(b, DEFAULT_MIN_SCORE)
     if ok.sum() < MIN_COMMON:
         return None
     size = max(centre_size(box_a)[1], centre_size(box_b)[1])
