@@ -98,6 +98,7 @@ class Settings:
     jump: str = "auto"
     height: float | None = None
     timings: bool = False
+    max_side: int | None = None  # frames' longer side for the model (None: pipeline's; 0: full)
 
 
 def share_cores(settings: Settings, workers: int) -> Settings:
@@ -228,6 +229,8 @@ def process(
     try:
         spec = PoseSpec(settings.backend, settings.options)
         extra = {} if factory is None else {"factory": factory}
+        if settings.max_side is not None:
+            extra["max_side"] = settings.max_side
         a = analyze_video(path, spec, settings.jump, settings.height, cb("pose"), **extra)
         obj = report.to_dict(a, timings=settings.timings)
         if job.overlay is not None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-TRACK_WIDTH = 480  # frames are tracked at about this width (px): the video's width divided by
+TRACK_WIDTH = 480  # frames are tracked at about this width (px): the decoded width divided by
 # a whole number (area averaging by a whole factor is exact and about 20 times faster)
 MAX_FEATURES = 300
 MIN_INLIERS = 15  # fewer inliers: this frame's camera motion is unknown
@@ -61,14 +61,17 @@ def _as3(m: np.ndarray) -> np.ndarray:
 class CameraTracker:
     """Feed it every frame (and the people in it); ask for the :class:`CameraMotion`."""
 
-    def __init__(self, width: int, height: int) -> None:
+    def __init__(self, width: int, height: int, scale: float = 1.0) -> None:
+        """``width`` x ``height``: the video's size; ``scale``: video pixels per pixel of the
+        frames it will be given (``video.decoded_size``)."""
         import cv2
 
         # One thread: the cores are busy inferring poses (pipeline.py); OpenCV's own thread
         # pool would spin on them and doubled the tracking's CPU time (2 cores, 1080x1920).
         cv2.setNumThreads(1)
         self.width, self.height = width, height
-        self.k = 1.0 / max(1, round(width / TRACK_WIDTH))  # video px -> tracking px
+        shrink = max(1, round(width / scale / TRACK_WIDTH))  # decoded px -> tracking px
+        self.k = 1.0 / (shrink * scale)  # video px -> tracking px
         self._key = None  # (gray, points, keyframe->first 3x3)
         self._prev = np.eye(3)  # keyframe -> current frame, last estimate (tracking px)
         self._to_first: list[np.ndarray] = []
@@ -82,9 +85,13 @@ class CameraTracker:
         import cv2
 
         g = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        k = self.k * scale  # image px -> tracking px
-        if abs(k - 1.0) > 1e-3:
-            size = (max(1, round(g.shape[1] * k)), max(1, round(g.shape[0] * k)))
+        n = 1.0 / (self.k * scale)  # image px per tracking px
+        if round(n) > 1 and abs(n - round(n)) < 1e-6:  # a whole factor: exact and fast
+            n = round(n)
+            g = g[: g.shape[0] // n * n, : g.shape[1] // n * n]  # the last < n px rows/columns
+            return cv2.resize(g, (g.shape[1] // n, g.shape[0] // n), interpolation=cv2.INTER_AREA)
+        if abs(n - 1.0) > 1e-3:  # frames of another scale than announced
+            size = (max(1, round(g.shape[1] / n)), max(1, round(g.shape[0] / n)))
             g = cv2.resize(g, size, interpolation=cv2.INTER_AREA)
         return g
 

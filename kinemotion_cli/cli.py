@@ -136,6 +136,16 @@ def analyze(
             "body moves, on every 4th at 60 fps where everybody stands still).",
         ),
     ] = False,
+    max_side: Annotated[
+        int | None,
+        typer.Option(
+            "--max-side",
+            metavar="PX",
+            min=0,
+            help="Shrink the frames given to the pose model to this longer side in pixels "
+            "(default 1280; 0 keeps the video's size). Landmarks stay in video pixels.",
+        ),
+    ] = None,
     height: HeightOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per video (one per line).")
@@ -261,7 +271,7 @@ def analyze(
     )
     cfg = Config(
         inputs=list(videos),
-        settings=Settings(backend.value, options, jump.value, height, timings),
+        settings=Settings(backend.value, options, jump.value, height, timings, max_side),
         recursive=recursive,
         workers=workers,
         out_dir=out_dir,

@@ -30,7 +30,14 @@ from kinemotion_cli.jumps import Analysis, analyze
 from kinemotion_cli.landmarks import bbox
 from kinemotion_cli.quality import Quality, assess, withhold_damaged
 from kinemotion_cli.subject import AMBIGUOUS, Track, candidates, out_of_picture
-from kinemotion_cli.video import DecodeReport, Frame, VideoInfo, decode, probe
+from kinemotion_cli.video import DecodeReport, Frame, VideoInfo, decode, decoded_size, probe
+
+#: Frames go to the pose models with their longer side shrunk to this (px): MediaPipe's
+#: detector sees the whole frame as a 224 px square and its landmark model the person as a
+#: 256 px square, so a 1080x1920 frame brings them nothing a 720x1280 one lacks unless the
+#: person is under a fifth of the picture's height, where the closer look (on full-resolution
+#: crops) takes over. Smaller frames cost less to convert, copy and hold.
+MODEL_SIDE = 1280
 
 ProgressFn = Callable[[int, "int | None"], None]
 
@@ -70,6 +77,7 @@ class PoseRun:
     infer_s: float
     frames_inferred: int
     observed: tuple[bool, ...] = ()  # per frame: inferred, or filled in between (empty: all)
+    frame_size: tuple[int, int] | None = None  # (w, h) of the frames the model was given
 
     @property
     def frames_filled(self) -> int:
@@ -294,7 +302,7 @@ def run(
     jump: str = "auto",
     stature_m: float | None = None,
     progress: ProgressFn | None = None,
-    max_side: int | None = None,
+    max_side: int | None = MODEL_SIDE,
     keep_going: bool = False,
     factory: BackendFactory = create,
 ) -> list[Measured]:
@@ -318,7 +326,8 @@ def run(
     # frames in flight: a batch for batched backends, one more than the threads of a pool
     depth = max((max(f.size, f.threads + 1) for f in live), default=1)
     stream = decode(path, info, max_side=max_side)
-    camera = CameraTracker(info.width, info.height)
+    frame_size = decoded_size(info, max_side)
+    camera = CameraTracker(info.width, info.height, info.width / frame_size[0])
     schedule = None if all(s.options.dense for s in specs) else sparse.Schedule(info.fps)
     pending: deque[_Slot] = deque()  # decoded, not yet taken, in video order
     done = 0
@@ -417,9 +426,10 @@ def run(
                     feeder.infer_s,
                     feeder.inferred,
                     tuple(feeder.observed),
+                    frame_size,
                 )
             out.append(measure(info, report, motion, pose, jump, stature_m, pose_s))
-        out = _closer_look(path, info, max_side, out, feeders, jump, stature_m, t_start, progress)
+        out = _closer_look(path, info, out, feeders, jump, stature_m, t_start, progress)
     finally:
         for f in live:
             f.close()
@@ -432,7 +442,6 @@ def run(
 def _closer_look(
     path: str,
     info: VideoInfo,
-    max_side: int | None,
     out: list[Measured],
     feeders: list[_Feeder | None],
     jump: str,
@@ -443,7 +452,8 @@ def _closer_look(
     """Measure again, on one fixed crop around them, the small athletes whose whole frame
     showed no jump (``closer_look.py``): every frame inferred again by each such
     configuration; a measurement that still fails keeps its error, saying so. The progress
-    goes on counting: the second pass doubles the frames to do."""
+    goes on counting: the second pass doubles the frames to do. The crops are cut from
+    frames decoded at full resolution: a small athlete needs every pixel."""
     redo = {}
     for i, (m, f) in enumerate(zip(out, feeders)):
         if f is None or not closer_look.worth_retrying(m.error):
@@ -454,7 +464,7 @@ def _closer_look(
             redo[i] = (f, box)
     if not redo:
         return out
-    people = _on_crops(path, info, max_side, redo, progress)
+    people = _on_crops(path, info, redo, progress)
     pose_s = time.perf_counter() - t_start
     out = list(out)
     for i, (f, box) in redo.items():
@@ -468,7 +478,6 @@ def _closer_look(
 def _on_crops(
     path: str,
     info: VideoInfo,
-    max_side: int | None,
     todo: dict[int, tuple[_Feeder, np.ndarray]],
     progress: ProgressFn | None = None,
 ) -> dict[int, list[list[np.ndarray]]]:
@@ -487,7 +496,7 @@ def _on_crops(
 
     for f, _ in todo.values():
         f.restart()
-    for frame in decode(path, info, max_side=max_side):
+    for frame in decode(path, info):
         for f, box in todo.values():
             part = second_look.crop(frame.image, frame.scale, box)
             if part is None:  # a region of under 16 px: the whole frame
@@ -523,6 +532,7 @@ def _on_crop(
         infer_s=infer_s,
         frames_inferred=pose.frames_inferred + len(people),
         observed=(),  # the closer look infers every frame
+        frame_size=(int(box[2] - box[0]), int(box[3] - box[1])),  # full-resolution crops
     )
 
 
@@ -665,7 +675,7 @@ def analyze_video(
     jump: str = "auto",
     stature_m: float | None = None,
     progress: ProgressFn | None = None,
-    max_side: int | None = None,
+    max_side: int | None = MODEL_SIDE,
     factory: BackendFactory = create,
 ) -> Measured:
     """Measure one video with one configuration; raise its :class:`KmoError` on failure."""

@@ -401,6 +401,11 @@ def _target_size(info: VideoInfo, max_side: int | None) -> tuple[int, int] | Non
     return max(2, round(info.width * k / 2) * 2), max(2, round(info.height * k / 2) * 2)
 
 
+def decoded_size(info: VideoInfo, max_side: int | None) -> tuple[int, int]:
+    """(width, height) of the upright frames ``decode(..., max_side)`` gives for ``info``."""
+    return _target_size(info, max_side) or (info.width, info.height)
+
+
 def _decode(
     path: str,
     info: VideoInfo,
@@ -415,7 +420,7 @@ def _decode(
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         size = _target_size(info, max_side)
-        scale = info.width / size[0] if size else 1.0
+        scale = info.width / decoded_size(info, max_side)[0]
         t0: float | None = None
         last_t = -np.inf
         index = 0

@@ -12,7 +12,13 @@ import math
 import numpy as np
 import pytest
 
-from kinemotion_cli.camera import MAX_HOLE_S, CameraMotion, CameraTracker, stabilize
+from kinemotion_cli.camera import (
+    MAX_HOLE_S,
+    TRACK_WIDTH,
+    CameraMotion,
+    CameraTracker,
+    stabilize,
+)
 from kinemotion_cli.jumps import analyze
 from kinemotion_cli.video import decode, probe
 from tests.conftest import SAMPLE, static_camera
@@ -132,7 +138,7 @@ def test_a_static_camera_is_static(frames, person_box) -> None:
 def test_frames_fed_at_reduced_size_are_measured_in_video_pixels(frames, person_box) -> None:
     import cv2
 
-    tracker = CameraTracker(frames[0].shape[1], frames[0].shape[0])
+    tracker = CameraTracker(frames[0].shape[1], frames[0].shape[0], 2.0)
     for i, img in enumerate(frames[:40]):
         m = np.float32([[1, 0, 0.5 * i], [0, 1, 0]])  # 0.5 video px per frame to the right
         moved = cv2.warpAffine(img, m, (img.shape[1], img.shape[0]), borderMode=cv2.BORDER_REFLECT)
@@ -141,6 +147,21 @@ def test_frames_fed_at_reduced_size_are_measured_in_video_pixels(frames, person_
     motion = tracker.result()
     shift = motion.to_first[:, 0, 2]  # frame i's pixels -> first frame's: x - 0.5 i
     np.testing.assert_allclose(shift, -0.5 * np.arange(40), atol=0.5)
+
+
+@pytest.mark.parametrize(
+    ("video", "scale"), [((1080, 1920), 1.0), ((1080, 1920), 1.5), ((1920, 1080), 1.5)]
+)
+def test_decoded_frames_are_shrunk_by_a_whole_factor_to_track(video, scale) -> None:
+    """Area averaging by a fraction is ~20 times slower: whatever size the frames are
+    decoded at, the tracker shrinks them by a whole number, to about TRACK_WIDTH."""
+    w, h = round(video[0] / scale), round(video[1] / scale)
+    tracker = CameraTracker(*video, scale)
+    gray = tracker._gray(np.zeros((h, w, 3), np.uint8), scale)
+    factor = w // gray.shape[1]  # the last < factor px rows and columns are left out
+    assert (w // factor, h // factor) == (gray.shape[1], gray.shape[0])
+    assert 0.5 * TRACK_WIDTH < gray.shape[1] < 1.5 * TRACK_WIDTH
+    assert tracker.k == pytest.approx(1 / (factor * scale))  # video px -> tracking px
 
 
 def test_no_background_is_not_measurable() -> None:

@@ -62,7 +62,12 @@ def test_schema_2_object_of_one_video(one) -> None:
     assert (obj["frames"], obj["width"], obj["height"]) == (len(one.decode.times), 1080, 1920)
     assert obj["duration_s"] == round(float(one.decode.times[-1]), 6)
     n = len(one.decode.times)
-    assert obj["inference"] == {"schedule": "sparse", "frames_inferred": n, "frames_filled": 0}
+    assert obj["inference"] == {
+        "schedule": "sparse",
+        "frames_inferred": n,
+        "frames_filled": 0,
+        "frame_size_px": [720, 1280],
+    }
     (j,) = obj["jumps"]
     assert list(j) == JUMP_KEYS and j["index"] == 1 and j["jump_type"] == "cmj"
     a = one.analysis.jumps[0]

@@ -14,6 +14,7 @@ from kinemotion_cli.video import (
     DamagedRange,
     FrameStream,
     decode,
+    decoded_size,
     frame_timing,
     iter_frames,
     measured_fps,
@@ -98,6 +99,9 @@ def test_max_side_shrinks_frames_and_says_the_scale() -> None:
     assert r.frames == 221
     full = next(iter(iter_frames(str(SAMPLE), probe(str(SAMPLE)))))
     assert full.image.shape == (960, 540, 3)
+    info = probe(str(SAMPLE))
+    assert decoded_size(info, 480) == (270, 480) and decoded_size(info, None) == (540, 960)
+    assert decoded_size(info, 0) == decoded_size(info, 960) == (540, 960)
 
 
 # --------------------------------------------------------------------------- rotation

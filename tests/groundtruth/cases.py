@@ -207,7 +207,7 @@ CASES: dict[str, tuple[dict, list[str]]] = {
     "cmj_landscape_obl_man_60": (
         {"jump": "cmj", "source": "two_oblique_man", "width": 1920, "height": 1080,
          "fit": "contain", "heel_rise_s": 0.06},
-        [],
+        ["full_hd"],
     ),
     # ---- the conditions of the hand-labelled real clips (issue 10); first run as probes,
     # nothing tuned on them ----
@@ -231,7 +231,7 @@ CASES: dict[str, tuple[dict, list[str]]] = {
     "cmj_far_front_30_hd": (
         {"jump": "cmj", "source": "front", "fps": 30.0, "width": 1080, "height": 1920,
          "camera_distance_m": 7.0},
-        [],
+        ["full_hd"],
     ),
     "dj20_heel_front_30": (
         {"jump": "dj", "source": "front", "fps": 30.0, "box": 0.2, "heel_rise_s": 0.07},
@@ -240,6 +240,30 @@ CASES: dict[str, tuple[dict, list[str]]] = {
     "sj_hold6_front_30": (
         {"jump": "sj", "source": "front", "fps": 30.0, "squat_hold_s": 6.0},
         [],
+    ),
+    # ---- full-HD portrait, as phones film: the pose model gets the frames shrunk to
+    # pipeline.MODEL_SIDE; these check that the footage's own detail is not needed ----
+    "cmj_hd_heel_front_60": (
+        {"jump": "cmj", "source": "front", "width": 1080, "height": 1920, "heel_rise_s": 0.07},
+        ["full_hd"],
+    ),
+    "dj_hd_back_60": (
+        {"jump": "dj", "source": "back", "width": 1080, "height": 1920},
+        ["full_hd"],
+    ),
+    "cmj_hd_handheld_obl_man_30": (
+        {"jump": "cmj", "source": "two_oblique_man", "fps": 30.0, "width": 1080,
+         "height": 1920, "camera_motion": "handheld", "heel_rise_s": 0.06},
+        ["full_hd"],
+    ),
+    "cmj_hd_follow_back_60": (
+        {"jump": "cmj", "source": "back", "width": 1080, "height": 1920,
+         "camera_motion": "follow"},
+        ["full_hd"],
+    ),
+    "sj_hd_tf_man_50": (
+        {"jump": "sj", "source": "two_front_man", "fps": 50.0, "width": 1080, "height": 1920},
+        ["full_hd"],
     ),
     # ---- combined ----
     "combo_handheld_shift_heel_front_60": (
