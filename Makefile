@@ -7,7 +7,7 @@ PEER_VENV ?= build/peer-venv
 PEER_VERSION ?= 0.82.0
 BENCH_REPEATS ?= 5
 
-.PHONY: setup run test test-fast test-ray lint format bench bench-peer bench-ray accuracy accuracy-dense samples fake-models clean
+.PHONY: setup run test test-fast test-ray lint format bench bench-peer bench-ray accuracy accuracy-dense accuracy-max-side samples fake-models clean
 
 $(BIN)/kmo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ accuracy: setup  ## render the ground-truth cases, run kmo on each, write docs/a
 
 accuracy-dense: setup  ## the same cases with every frame inferred (--dense), docs/accuracy_dense.md
 	$(BIN)/python -m tests.groundtruth.accuracy --cache build/accuracy --out docs/accuracy_dense.md --json docs/accuracy_dense.json --jobs 2 -- --dense
+
+accuracy-max-side: setup  ## the full-HD cases with the frames shrunk to 1280 px for the model (--max-side 1280): docs/accuracy_max_side_1280.md
+	$(BIN)/python -m tests.groundtruth.accuracy --cache build/accuracy --tags full_hd --out docs/accuracy_max_side_1280.md --json docs/accuracy_max_side_1280.json --jobs 2 -- --max-side 1280
 
 fake-models: setup  ## stand-in RTMPose/RTMO models (test only, marked kmo_standin) tracking the sample videos, in build/fake-models
 	$(BIN)/python -m tests.onnx_fakes --out build/fake-models

@@ -114,6 +114,7 @@ KMO_MODES = {
     "default": [],  # inference on the usable cores
     "one": ["--threads", "1"],  # one inference thread (kmo before it used every core)
     "dense": ["--dense"],  # the pose model on every frame (kmo before the sparse schedule)
+    "side1280": ["--max-side", "1280"],  # frames shrunk to 720x1280 for the model
 }
 
 

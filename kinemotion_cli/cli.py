@@ -143,7 +143,8 @@ def analyze(
             metavar="PX",
             min=0,
             help="Shrink the frames given to the pose model to this longer side in pixels "
-            "(default 1280; 0 keeps the video's size). Landmarks stay in video pixels.",
+            "(default: the video's size; e.g. 1280: less memory, see the README). Landmarks "
+            "stay in video pixels.",
         ),
     ] = None,
     height: HeightOpt = None,

@@ -32,13 +32,6 @@ from kinemotion_cli.quality import Quality, assess, withhold_damaged
 from kinemotion_cli.subject import AMBIGUOUS, Track, candidates, out_of_picture
 from kinemotion_cli.video import DecodeReport, Frame, VideoInfo, decode, decoded_size, probe
 
-#: Frames go to the pose models with their longer side shrunk to this (px): MediaPipe's
-#: detector sees the whole frame as a 224 px square and its landmark model the person as a
-#: 256 px square, so a 1080x1920 frame brings them nothing a 720x1280 one lacks unless the
-#: person is under a fifth of the picture's height, where the closer look (on full-resolution
-#: crops) takes over. Smaller frames cost less to convert, copy and hold.
-MODEL_SIDE = 1280
-
 ProgressFn = Callable[[int, "int | None"], None]
 
 #: Makes a backend: ``(name, options) -> (backend, auto choice)``; ``backends.create`` by
@@ -302,11 +295,16 @@ def run(
     jump: str = "auto",
     stature_m: float | None = None,
     progress: ProgressFn | None = None,
-    max_side: int | None = MODEL_SIDE,
+    max_side: int | None = None,
     keep_going: bool = False,
     factory: BackendFactory = create,
 ) -> list[Measured]:
     """Decode ``path`` once, run every pose configuration on it and measure each one.
+
+    ``max_side`` shrinks the frames the models get (``--max-side``; None: the video's size).
+    It is not the default: on a 1080x1920 clip 720x1280 frames cut the peak memory by a
+    sixth at the same speed, but a small athlete in a 1920x1080 picture then got a flight
+    48 ms short (README, "Smaller frames for the model").
 
     A configuration whose analysis fails is returned with its ``error``; one that cannot be
     created raises, unless ``keep_going`` (then it is returned "unavailable"). Bad input
@@ -675,7 +673,7 @@ def analyze_video(
     jump: str = "auto",
     stature_m: float | None = None,
     progress: ProgressFn | None = None,
-    max_side: int | None = MODEL_SIDE,
+    max_side: int | None = None,
     factory: BackendFactory = create,
 ) -> Measured:
     """Measure one video with one configuration; raise its :class:`KmoError` on failure."""

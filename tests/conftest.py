@@ -146,7 +146,7 @@ def measured_from_series(  # noqa: ANN201
         tuple(people),
         1.0,
         n,
-        frame_size=(720, 1280),  # what pipeline.MODEL_SIDE makes of 1080x1920
+        frame_size=(720, 1280),  # what --max-side 1280 makes of 1080x1920
     )
     report = report if report is not None else decode_report(t, fps)
     camera = camera if camera is not None else static_camera(n)

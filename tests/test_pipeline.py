@@ -230,7 +230,7 @@ def test_landmarks_come_back_in_video_pixels_with_max_side(two) -> None:
     full = two["measured"][1]
     (small,) = run(str(SAMPLE), [spec("b")], max_side=480)  # frames at 270 x 480
     assert small.run.frame_size == (270, 480)
-    assert full.run.frame_size == (540, 960)  # under MODEL_SIDE: the video's own size
+    assert full.run.frame_size == (540, 960)  # by default: the video's own size
     np.testing.assert_allclose(small.track.landmarks, full.track.landmarks, atol=1e-9)
     assert small.analysis.jumps[0].events["takeoff_s"].value == pytest.approx(
         full.analysis.jumps[0].events["takeoff_s"].value

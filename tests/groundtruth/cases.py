@@ -241,8 +241,8 @@ CASES: dict[str, tuple[dict, list[str]]] = {
         {"jump": "sj", "source": "front", "fps": 30.0, "squat_hold_s": 6.0},
         [],
     ),
-    # ---- full-HD portrait, as phones film: the pose model gets the frames shrunk to
-    # pipeline.MODEL_SIDE; these check that the footage's own detail is not needed ----
+    # ---- full-HD portrait, as phones film (tag full_hd, with the two 1920/1080 px cases
+    # above): `make accuracy-max-side` measures them with the frames shrunk for the model ----
     "cmj_hd_heel_front_60": (
         {"jump": "cmj", "source": "front", "width": 1080, "height": 1920, "heel_rise_s": 0.07},
         ["full_hd"],
