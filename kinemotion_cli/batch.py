@@ -98,7 +98,7 @@ class Settings:
     jump: str = "auto"
     height: float | None = None
     timings: bool = False
-    max_side: int | None = None  # frames' longer side for the model (None: pipeline's; 0: full)
+    max_side: int | None = None  # --max-side: frames' longer side for the model (None, 0: full)
 
 
 def share_cores(settings: Settings, workers: int) -> Settings:

@@ -81,6 +81,21 @@ def test_jump_measured_within_bounds(gt_dir, name: str) -> None:
     assert inf["frames_inferred"] + inf["frames_filled"] == out["frames"]
 
 
+def test_max_side_shrinks_the_frames_the_model_gets_and_keeps_video_pixels() -> None:
+    """--max-side 480: the model gets 270x480 frames (half the sample's size); the events
+    and the jump height, in the video's pixels and metres, stay within the bounds."""
+    path = SAMPLES / "cmj_60fps.mp4"
+    code, out = _analyze(path, "--max-side", "480")
+    assert code == 0, out
+    assert out["inference"]["frame_size_px"] == [270, 480]
+    assert (out["width"], out["height"]) == (540, 960)
+    ((tj, j),) = match_jumps(out["jumps"], truth_jumps(truth_of(path)))
+    assert j is not None and j["jump_type"] == "cmj"
+    for ev in ("takeoff_s", "landing_s"):
+        assert abs(j["events"][ev] - tj["events"][ev]) <= 0.008
+    assert abs(j["metrics"]["jump_height_m"] - tj["metrics"]["jump_height_m"]) <= 0.01
+
+
 def test_dense_infers_every_frame_and_agrees_with_the_sparse_default() -> None:
     """The sparse default skips frames of quiet standing (the sample stands 1 s before its
     CMJ and 1.2 s after) and measures the jump as --dense does, both within the bounds."""
@@ -94,6 +109,7 @@ def test_dense_infers_every_frame_and_agrees_with_the_sparse_default() -> None:
         "schedule": "dense",
         "frames_inferred": outs["dense"]["frames"],
         "frames_filled": 0,
+        "frame_size_px": [540, 960],  # the video's own size
     }
     assert outs["sparse"]["inference"]["frames_filled"] >= 0.15 * outs["sparse"]["frames"]
     truth = truth_jumps(truth_of(path))[0]
