@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -43,6 +45,19 @@ def test_pick_takes_the_last_point_to_leave_and_averages_its_group() -> None:
     confirmed = [*cs, _contact(0.951, 0.001)]
     time, _, _ = _pick(confirmed, latest=False, frame=1 / 60)
     assert time == pytest.approx(0.9505)
+
+
+def test_the_stated_sd_counts_a_copied_landmark_once_and_keeps_model_disagreement() -> None:
+    """BlazePose gives Halpe's big and small toe from one landmark: the copy (same time, same
+    level) adds no information, so the sd is one point's. Two timing models of a moment that
+    disagree (``model_sd``) leave the mean of several points that uncertain."""
+    one = _contact(1.000, 0.002)
+    copy = dataclasses.replace(one, point=1)
+    time, sigma, _ = _pick([one, copy], latest=True, frame=1 / 60)
+    assert time == pytest.approx(1.0) and sigma == pytest.approx(0.002)
+    pair = [dataclasses.replace(_contact(1.000 + d, 0.001), model_sd=0.006) for d in (0, 1e-4)]
+    _, sigma, _ = _pick(pair, latest=True, frame=1 / 60)
+    assert sigma == pytest.approx(np.hypot(0.001 / np.sqrt(2), 0.006))
 
 
 def test_a_heel_is_never_the_takeoff_or_landing_while_its_own_toe_is_off_the_floor() -> None:

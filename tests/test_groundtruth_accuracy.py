@@ -160,6 +160,24 @@ def test_summary_and_markdown() -> None:
     assert "150 of 200 frames inferred (75 %), 50 filled" in md
 
 
+def test_errors_are_set_against_the_stated_uncertainty() -> None:
+    """A takeoff 10 ms off with a stated sd of 2 ms is 5 sd out; a landing 20 ms off with
+    20 ms stated is within 2 sd; the summary counts them and the report says so."""
+    truth = _truth([_tj("cmj", 1.0, 1.5)], fps=30.0)
+    jump = {"jump_type": "cmj", "events": {"takeoff_s": 1.01, "landing_s": 1.52},
+            "metrics": {"flight_time_s": 0.51},
+            "event_uncertainty_s": {"takeoff_s": 0.002, "landing_s": 0.02},
+            "metric_details": {"flight_time_s": {"uncertainty": 0.0}}}  # fmt: skip
+    r = evaluate_case("a", [], truth, normalize_kmo(_kmo2([jump]), 0))
+    z = r["rows"][0]["error_in_sd"]
+    assert z == pytest.approx({"takeoff_s": 5.0, "landing_s": 1.0})  # no flight sd stated
+    cal = summarize([r])["overall"]["calibration"]
+    assert cal["takeoff_s"] == {"n": 1, "within_2sd": 0, "median_abs": pytest.approx(5.0)}
+    assert cal["landing_s"]["within_2sd"] == 1 and cal["flight_time_s"]["n"] == 0
+    md = render_markdown([r], summarize([r]), {"command": "c", "date": "d"})
+    assert "takeoff 0 of 1 (median |error| / sd 5.0); landing 1 of 1" in md
+
+
 def test_cases_cover_every_scene_and_mechanism() -> None:
     assert len(CASES) >= 44
     sources = {kw.get("source", "front") for kw, _ in CASES.values()}

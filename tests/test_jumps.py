@@ -110,6 +110,8 @@ def test_each_type_with_landmark_noise(jump: str, fps: int, tol: float) -> None:
     _check_against_truth([j], truth["jumps"], tol)
     sd = j.metrics["flight_time_s"].uncertainty
     assert sd is not None and 0 < sd < 0.02
+    err = j.metrics["flight_time_s"].value - truth["jumps"][0]["metrics"]["flight_time_s"]
+    assert abs(err) <= 3 * sd, f"error {err * 1000:.1f} ms, stated sd {sd * 1000:.1f} ms"
 
 
 def test_several_jumps_in_one_clip() -> None:
@@ -265,8 +267,8 @@ def test_ankles_only_with_a_heel_rise_within_20_ms(fps: int, rise: float) -> Non
 LOW_NOISY = dict(flight_time=0.25, depth=0.2513629788438899, standing_s=1.535306718623098)
 LOW_NOISY_LATE = (
     "a 7.7 cm jump (0.25 s flight) with 1.54 px landmark noise (found by test_properties): "
-    "takeoff {to} ms late, landing {ld} ms early, flight {ft} ms short at {fps} fps, while "
-    "the reported uncertainties are 2-4 ms"
+    "takeoff {to} ms late, landing {ld} ms early, flight {ft} ms short at {fps} fps (3 stated "
+    "sd: the reported uncertainties are 4-6 ms)"
 )
 
 
@@ -276,7 +278,7 @@ LOW_NOISY_LATE = (
         pytest.param(
             60,
             marks=pytest.mark.xfail(
-                strict=True, reason=LOW_NOISY_LATE.format(to=8.5, ld=2.2, ft=10.7, fps=60)
+                strict=True, reason=LOW_NOISY_LATE.format(to=12.4, ld=5.3, ft=17.7, fps=60)
             ),
         ),
         120,

@@ -46,6 +46,10 @@ class Contact:
     planted: tuple[int, int]  # half-open frame range of the planted run used
     beta: float | None  # regression slope of the point on the hip while planted (None: n/a)
     trusted: bool  # stood still while the body moved
+    # disagreement between two models of this moment (the level left or reached, the feet
+    # riding on the body's ballistic path), as a standard deviation (s): errors of the
+    # models themselves, which averaging points does not reduce
+    model_sd: float = 0.0
 
 
 def local_slope(y: np.ndarray, t: np.ndarray, half_window_s: float) -> np.ndarray:

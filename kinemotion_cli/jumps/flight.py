@@ -123,7 +123,12 @@ def _pick(
     group = [c for c in timed if 0 <= sign * (edge.time - c.time) <= close(c, edge)]
     w = np.array([1.0 / max(c.sigma, 1e-4) ** 2 for c in group])
     time = float(np.sum(w * [c.time for c in group]) / w.sum())
-    sigma = float(1.0 / np.sqrt(w.sum()))
+    # The sd of that mean counts each distinct point once (a copied landmark adds no
+    # information), plus the points' model disagreement, which the mean does not shrink.
+    once = [c for c in distinct if c in group] or group
+    w1 = np.array([1.0 / max(c.sigma, 1e-4) ** 2 for c in once])
+    model = float(np.sum(w1 * [c.model_sd for c in once]) / w1.sum())
+    sigma = float(np.hypot(1.0 / np.sqrt(w1.sum()), model))
     return time, sigma, tuple(trusted)
 
 
@@ -239,7 +244,9 @@ def _with_body(body: Body, c: Contact, trunk: Parabola, i_apex: int, before: boo
     spread = 1.4826 * float(np.median(np.abs(np.array(times) - est))) if len(times) > 2 else 0.0
     speed = max(abs(2 * trunk.a * (est - vertex)), 1e-6)  # the body's speed there, px/s
     sd = float(np.hypot(spread / np.sqrt(len(times)), np.hypot(sigma, c.level_sigma) / speed))
-    c = dataclasses.replace(c, time=est, sigma=max(sd, 1e-4))
+    # two estimates of one moment with independent errors of sd s differ by s sqrt(2)
+    model = max(c.model_sd, abs(est - c.time) / np.sqrt(2.0))
+    c = dataclasses.replace(c, time=est, sigma=max(sd, 1e-4), model_sd=model)
     return c if before else _arrival_on_path(body, c, trunk)
 
 
@@ -284,7 +291,8 @@ def _arrival_on_path(body: Body, c: Contact, trunk: Parabola) -> Contact:
     above = c.level - float(trunk(c.time + s0) + np.polyval(ride, s0))
     if above > TOE_JOINT_BODY * body.body_px:
         return c
-    return dataclasses.replace(c, time=c.time + s0, sigma=max(sd, 1e-4))
+    model = max(c.model_sd, abs(s0) / np.sqrt(2.0))  # against the time it re-times
+    return dataclasses.replace(c, time=c.time + s0, sigma=max(sd, 1e-4), model_sd=model)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,10 @@ Pass bounds per truth jump: found and typed right; flight-time error <= 8 ms at 
 drop-jump / rebound contact time within one frame interval. A case passes when every truth
 jump passes, kmo measured the clip (status "ok": exit 0, or exit 7 = low confidence in the
 newer kmo) and reports no extra jump; a no-jump case passes when kmo exits 3.
+
+Each takeoff, landing and flight-time error is also divided by kmo's stated uncertainty of
+it (``event_uncertainty_s``, the flight time's ``uncertainty``: 1 sd); the summary counts
+those within 2 sd, which is about 95 % when the stated figures are right.
 """
 
 from __future__ import annotations
@@ -75,11 +79,16 @@ def normalize_kmo(res: dict | None, returncode: int) -> dict:
     else:
         src = []
     for j in src:
+        sd = {k: v for k, v in (j.get("event_uncertainty_s") or {}).items() if v}
+        flight = ((j.get("metric_details") or {}).get("flight_time_s") or {}).get("uncertainty")
+        if flight:
+            sd["flight_time_s"] = flight
         out["jumps"].append(
             {
                 "jump_type": j.get("jump_type"),
                 "events": {k: v for k, v in (j.get("events") or {}).items() if v is not None},
                 "metrics": {k: v for k, v in (j.get("metrics") or {}).items() if v is not None},
+                "sd": sd,  # kmo's stated uncertainty (1 sd, s) of events and the flight time
             }
         )
     return out
@@ -137,6 +146,15 @@ def jump_errors(truth_jump: dict, kmo_jump: dict) -> dict[str, float]:
     return out
 
 
+CALIBRATED = ("takeoff_s", "landing_s", "flight_time_s")  # whose stated sd is checked
+
+
+def error_in_sd(errs: dict[str, float], kmo_jump: dict) -> dict[str, float]:
+    """Each timing error divided by kmo's stated uncertainty of it (1 sd)."""
+    sd = kmo_jump.get("sd") or {}
+    return {k: errs[k] / 1000 / sd[k] for k in CALIBRATED if k in errs and sd.get(k)}
+
+
 def jump_checks(fps: float, truth_jump: dict, kmo_jump: dict | None, errs: dict) -> dict:
     """Pass/fail of one truth jump: found, typed, flight, height, contact (None = n/a)."""
     checks: dict[str, bool | None] = {"found": kmo_jump is not None}
@@ -187,6 +205,7 @@ def evaluate_case(name: str, tags: list[str], truth: dict, kmo: dict) -> dict:
                 "truth_type": t["jump_type"],
                 "kmo_type": kjump["jump_type"] if kjump else None,
                 "errors": errs,
+                "error_in_sd": error_in_sd(errs, kjump) if kjump is not None else {},
                 "checks": checks,
                 "pass": ok,
                 "not_in_view": t.get("not_in_view", []),
@@ -249,6 +268,15 @@ def summarize(results: list[dict]) -> dict:
         }
         for key, _ in SUMMARY_KEYS:
             s[key] = _stats([row["errors"][key] for row in rows if key in row["errors"]])
+        s["calibration"] = {}
+        for key in CALIBRATED:
+            z = [abs(row.get("error_in_sd", {})[key]) for row in rows
+                 if key in row.get("error_in_sd", {})]  # fmt: skip
+            s["calibration"][key] = {
+                "n": len(z),
+                "within_2sd": sum(v <= 2.0 for v in z),
+                "median_abs": statistics.median(z) if z else None,
+            }
         inf = [r["inference"] for r in rs if r.get("inference")]
         s["frames_inferred"] = sum(i["frames_inferred"] for i in inf)
         s["frames_filled"] = sum(i["frames_filled"] for i in inf)
@@ -298,6 +326,20 @@ def render_markdown(results: list[dict], summary: dict, meta: dict) -> str:
             + " |"
         )
     total = summary["overall"]
+    cal = total.get("calibration") or {}
+    if any(c["n"] for c in cal.values()):
+        parts = [
+            f"{name} {c['within_2sd']} of {c['n']} (median |error| / sd {c['median_abs']:.1f})"
+            for name, c in zip(("takeoff", "landing", "flight time"), cal.values())
+            if c["n"]
+        ]
+        lines += [
+            "",
+            "Stated uncertainty (kmo's `event_uncertainty_s` and the flight time's "
+            "`uncertainty`, one standard deviation), errors within 2 sd of it: "
+            + "; ".join(parts)
+            + ". Were the stated figures right, about 95 % would be.",
+        ]
     shown = total["frames_inferred"] + total["frames_filled"]
     if shown:
         lines += [
