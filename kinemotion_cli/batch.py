@@ -229,9 +229,9 @@ def process(
     try:
         spec = PoseSpec(settings.backend, settings.options)
         extra = {} if factory is None else {"factory": factory}
-        if settings.max_side is not None:
-            extra["max_side"] = settings.max_side
-        a = analyze_video(path, spec, settings.jump, settings.height, cb("pose"), **extra)
+        a = analyze_video(
+            path, spec, settings.jump, settings.height, cb("pose"), settings.max_side, **extra
+        )
         obj = report.to_dict(a, timings=settings.timings)
         if job.overlay is not None:
             from kinemotion_cli.overlay import write_overlay

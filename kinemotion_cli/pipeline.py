@@ -363,13 +363,11 @@ def run(
                     if finish():
                         looked[id(f)]["discovered"] += 1
             last_t = t
-        else:
-            for f, people in zip(live, slot.fills):
-                f.fill(people)
-        people = live[0].people[done] if live else []
-        if slot.fills is None:
+            people = live[0].people[done] if live else []
             camera.update(im, k, [b for p in people if (b := bbox(p)) is not None])
         else:  # everybody stood still: the camera's motion is interpolated there too
+            for f, people in zip(live, slot.fills):
+                f.fill(people)
             camera.skip()
         done += 1
         if progress is not None:

@@ -420,7 +420,7 @@ def _decode(
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         size = _target_size(info, max_side)
-        scale = info.width / decoded_size(info, max_side)[0]
+        scale = info.width / size[0] if size else 1.0
         t0: float | None = None
         last_t = -np.inf
         index = 0
