@@ -256,8 +256,10 @@ def analyze(
     """
     from kinemotion_cli.backends import BackendOptions
     from kinemotion_cli.batch import Config, Settings, run_batch
+    from kinemotion_cli.video import check_max_side
 
     set_debug(debug)
+    check_max_side(max_side)
     on_stdout = as_json or as_csv
     options = BackendOptions(
         model=_value(model),

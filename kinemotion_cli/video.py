@@ -393,6 +393,20 @@ class _Tally:
         )
 
 
+# The pose models look at 192-288 px inputs (MediaPipe: a 224 px detector, a 256 px landmark
+# model): frames shrunk below that lose what the model could have seen and gain nothing.
+MIN_MAX_SIDE = 256
+
+
+def check_max_side(max_side: int | None) -> None:
+    """Refuse a ``--max-side`` the pose models cannot work with (0 and None: full size)."""
+    if max_side and max_side < MIN_MAX_SIDE:
+        raise KmoError(
+            f"--max-side {max_side} is smaller than the pose models' input "
+            f"({MIN_MAX_SIDE} px); give at least {MIN_MAX_SIDE}, or 0 for the full size."
+        )
+
+
 def _target_size(info: VideoInfo, max_side: int | None) -> tuple[int, int] | None:
     """Decoded (width, height) when shrinking to ``max_side``; None to keep the size."""
     if not max_side or max(info.width, info.height) <= max_side:

@@ -66,6 +66,8 @@ def test_analyze_help_lists_the_exit_codes() -> None:
         ["analyze", "x.mp4", "--height", "9"],
         ["analyze", "x.mp4", "--jump", "zz"],
         ["analyze", "x.mp4", "--backend", "openpose"],
+        ["analyze", "x.mp4", "--max-side", "-5"],
+        ["analyze", "x.mp4", "--max-side", "100"],  # below the models' input size
         ["compare", "x.mp4", "--json", "--markdown"],
         ["frobnicate"],
     ],
@@ -74,6 +76,12 @@ def test_usage_errors_one_line_exit_2(args: list[str]) -> None:
     p = run_kmo(*args, timeout=60)
     assert p.returncode == ExitCode.BAD_INPUT
     assert one_error_line(p.stderr).startswith("kmo: error: ")
+
+
+def test_max_side_below_the_models_input_says_the_smallest_usable_size() -> None:
+    p = run_kmo("analyze", str(SAMPLE), "--max-side", "3", timeout=60)
+    assert p.returncode == ExitCode.BAD_INPUT
+    assert "at least 256" in one_error_line(p.stderr)
 
 
 def test_missing_path_json_and_exit_2() -> None:
