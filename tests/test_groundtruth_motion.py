@@ -5,7 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.groundtruth.motion import G, JumpDef, StepDef, build_motion, build_program
+from tests.groundtruth.motion import (
+    ARM_BACK,
+    ARM_COM,
+    ARM_LANDING,
+    ARM_SHARE,
+    ARM_TAKEOFF,
+    G,
+    JumpDef,
+    StepDef,
+    build_motion,
+    build_program,
+)
 
 PROGRAMS = {
     "cmj_tuck": ([JumpDef("cmj", 0.5, tuck_m=0.05)], {}),
@@ -117,3 +128,44 @@ def test_a_squat_jump_holds_the_squat_as_long_as_asked(hold: float) -> None:
     hips = np.array([p.hip(float(t)) for t in tt])
     np.testing.assert_allclose(hips[:, 0], -0.30, atol=1e-9)  # the default squat depth
     np.testing.assert_allclose(hips[:, 1], 0.0, atol=1e-9)
+
+
+@pytest.mark.parametrize("heel", [0.0, 0.07])
+def test_arm_swing_keeps_the_centre_of_mass_ballistic(heel: float) -> None:
+    """Arms overhead at takeoff and coming down in flight lift the rest of the body off the
+    centre of mass's parabola: the feet land later than without arm swing, the centre of mass
+    (body + kappa (cos a - cos a_takeoff)) follows one parabola with g, the toes touch the
+    floor exactly at the truth's takeoff and landing, the arms hang still outside the jump."""
+    kappa = ARM_SHARE * ARM_COM * 1.75
+    plain = build_program([JumpDef("cmj", 0.5)], heel_rise_s=heel)
+    p = build_program([JumpDef("cmj", 0.5)], heel_rise_s=heel, arm_swing_m=kappa)
+    assert "arm_swing" in p.mechanisms and not plain.arms
+    ev, me = p.events, p.metrics
+    to, ld = ev["takeoff_s"], ev["landing_s"]
+    assert to == plain.events["takeoff_s"]
+    ft = ld - to
+    assert me["flight_time_s"] == pytest.approx(ft, abs=1e-12)
+    assert me["jump_height_m"] == pytest.approx(G * ft * ft / 8)
+    lift = kappa * (np.cos(ARM_LANDING) - np.cos(ARM_TAKEOFF))  # 4.5 cm
+    v_land = G * ft - G * 0.5 / 2
+    assert ft - 0.5 == pytest.approx(lift / v_land, rel=0.15)  # ~18 ms longer
+    assert p.toe(to) == pytest.approx(0, abs=1e-12) and p.toe(ld) == pytest.approx(0, abs=1e-9)
+    h0, v0 = p.hip(to)
+    for t in np.linspace(to, ld, 41):
+        tau = t - to
+        com = p.hip(t)[0] - kappa * (np.cos(p.arm_angle(t)) - np.cos(ARM_TAKEOFF))
+        assert com == pytest.approx(h0 + v0 * tau - G * tau * tau / 2, abs=1e-9)
+        if to + 1e-6 < t < ld - 1e-6:
+            assert p.toe(t) > 0
+    for t0, _ in p.pieces[1:]:  # hip C1 across every piece boundary
+        a, b = p.hip(t0 - 1e-9), p.hip(t0 + 1e-9)
+        assert a[0] == pytest.approx(b[0], abs=1e-6) and a[1] == pytest.approx(b[1], abs=1e-4)
+    assert p.arm_angle(ev["movement_start_s"] - 0.01) == 0.0
+    t_back = ev["movement_start_s"] + 0.6 * (ev["lowest_point_s"] - ev["movement_start_s"])
+    assert p.arm_angle(t_back) == pytest.approx(ARM_BACK)
+    assert p.arm_angle(to) == pytest.approx(ARM_TAKEOFF)
+    assert p.arm_angle(ld) == pytest.approx(ARM_LANDING)
+    assert p.arm_angle(ld + 1.0) == 0.0
+    tt = np.linspace(0, p.end_s, 8001)
+    rate = np.diff([p.arm_angle(float(t)) for t in tt]) / np.diff(tt)
+    assert np.abs(rate).max() < 16.0  # rad/s: a human arm swing, and no jump in the angle

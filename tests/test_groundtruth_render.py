@@ -294,3 +294,23 @@ def test_steps_one_foot_at_a_time(tmp_path: Path) -> None:
     assert truth["jumps"] == [] and "steps" in truth["mechanisms"]
     # both feet end nearer the camera: lower in the image than at the start
     assert np.all(rows[-1] > rows[0] + 1)
+
+
+def test_arm_swing_moves_only_the_arms_about_the_shoulders() -> None:
+    """Standing, the swinging-arm jumper looks like the plain one (arms cut out and put back
+    at angle 0); at takeoff the hands are overhead, above the head; the hips are where the
+    program puts them; a sprite whose arms lie along its trunk is refused."""
+    base = dict(jump="cmj", source="front", width=270, height=480)
+    plain, arms = Scene(Spec(camera_height_m=1.41, **base)), Scene(Spec(arm_swing=True, **base))
+    a, _ = plain.frame2(0.5)
+    b, _ = arms.frame2(0.5)
+    assert np.abs(a - b).mean() < 1.0  # only the cut's edges differ a little
+    to = arms.motion.events["takeoff_s"]
+    c, geo = arms.frame2(to)
+    d, _ = plain.frame2(to)
+    head = int(arms.top_y + arms.sprite.head - geo["hp"])  # canvas row of the head's top
+    above = np.abs(c[: head - 2] - arms.bg_box[: head - 2]).max(axis=2) > 40
+    assert above.sum() > 50  # hands and forearms drawn above the head
+    assert not (np.abs(d[: head - 2] - plain.bg_box[: head - 2]).max(axis=2) > 40).any()
+    with pytest.raises(ValueError, match="arms stand clear"):
+        Scene(Spec(jump="cmj", source="two_front_woman", arm_swing=True, width=270, height=480))

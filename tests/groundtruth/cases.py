@@ -297,6 +297,27 @@ CASES: dict[str, tuple[dict, list[str]]] = {
                                                     "gap_s": 0.8}]},
         ["combined"],
     ),
+    # ---- arm swing: arms back at the lowest point, overhead at takeoff, down in flight; the
+    # centre of mass is ballistic, so the body rides up to 5 cm off its parabola in flight ----
+    "cmj_arms_front_60": ({"jump": "cmj", "source": "front", "arm_swing": True}, []),
+    "cmj_arms_heel_front_2997": (
+        {"jump": "cmj", "source": "front", "fps": 29.97, "arm_swing": True, "heel_rise_s": 0.07},
+        [],
+    ),
+    "cmj_arms_heel_tf_man_60": (
+        {"jump": "cmj", "source": "two_front_man", "arm_swing": True, "heel_rise_s": 0.07,
+         "tuck_m": 0.04},
+        [],
+    ),
+    "cmj_arms_handheld_tf_man_30": (
+        {"jump": "cmj", "source": "two_front_man", "fps": 30.0, "arm_swing": True,
+         "camera_motion": "handheld", "seed": 5},
+        [],
+    ),
+    "cmj_arms_x3_front_60": (
+        {"jump": "cmj", "source": "front", "arm_swing": True, "more_jumps": CMJ5[1:3]},
+        ["multi_jump"],
+    ),
 }  # fmt: skip
 
 

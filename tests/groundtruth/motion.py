@@ -255,6 +255,16 @@ def build_motion(
 # ---------------------------------------------------------------------------------------------
 
 REBOUND = "rebound"
+# Arm swing of a countermovement jump (angles from hanging, forward-up positive): furthest
+# back 60 % into the descent, highest at takeoff (a forward swing at up to ~14 rad/s),
+# coming down in flight, hanging again after the landing.
+ARM_BACK, ARM_TAKEOFF, ARM_LANDING = math.radians(-45), math.radians(160), math.radians(60)
+ARM_BACK_SHARE = 0.6
+ARM_RECOVER_S = 0.5
+# Both arms are ~10 % of body mass, their centre of mass ~18 % of stature from the shoulder:
+# in flight the centre of mass is ballistic, so arms coming down lift the rest of the body by
+# ARM_SHARE * ARM_COM * (cos a - cos a_takeoff) (per metre of stature).
+ARM_SHARE, ARM_COM = 0.10, 0.18
 E_RISE_RELAX_S = 0.025  # after takeoff the plantarflexion rate falls from v0 to 0 in this time
 
 
@@ -335,14 +345,20 @@ def _ground7(f: Callable[[float], tuple], z: float = 0.0, x: float = 0.0, e_fn=N
     return p
 
 
-def _flight7(t0: float, z0: float, v0: float, x: float = 0.0, c_fn=None, e_fn=None) -> Piece:
-    """Ballistic hip from H = z0 with v0; legs tucked by c_fn, plantarflexion e_fn."""
+def _flight7(
+    t0: float, z0: float, v0: float, x: float = 0.0, c_fn=None, e_fn=None, d_fn=None
+) -> Piece:
+    """Ballistic hip from H = z0 with v0; legs tucked by c_fn, plantarflexion e_fn; the whole
+    body moved by d_fn off the ballistic path of the centre of mass (arm swing)."""
 
     def p(t: float) -> tuple:
         tau = t - t0
         z = z0 + v0 * tau - G * tau * tau / 2
         vz = v0 - G * tau
         c = vc = e = ve = 0.0
+        if d_fn is not None:
+            d, vd = d_fn(t)
+            z, vz = z + d, vz + vd
         if c_fn is not None:
             c, vc = c_fn(t)
             z, vz = z - c, vz - vc
@@ -391,6 +407,16 @@ class Program(Motion):
     drifts: list[tuple[float, float, float, float]] = field(default_factory=list)
     steps: list[StepDef] = field(default_factory=list)
     mechanisms: list[str] = field(default_factory=list)
+    arms: list[tuple[float, float, float, float]] = field(default_factory=list)
+    # arm swing: (t0, t1, angle0, angle1) cosine ramps of both arms' angle (rad; 0: hanging)
+
+    def arm_angle(self, t: float) -> float:
+        """Both arms' angle about the shoulders at t (rad): 0 hanging, pi overhead."""
+        a = 0.0
+        for t0, t1, a0, a1 in self.arms:
+            if t >= t0:
+                a = a1 if t >= t1 else _cosine(a0, a1, t0, t1 - t0)(t)[0]
+        return a
 
     def full(self, t: float) -> tuple:
         """(z, vz, c, vc, x, e, ve) of the vertical pieces (x: drop-jump box shift only)."""
@@ -502,8 +528,13 @@ def build_program(
     drift_m: tuple[float, float] = (0.0, 0.0),
     steps: list[StepDef] | tuple = (),
     end_standing_s: float = 0.7,
+    arm_swing_m: float = 0.0,
 ) -> Program:
-    """Build a program of jumps (the first may be cmj/squat_jump/drop_jump/none)."""
+    """Build a program of jumps (the first may be cmj/squat_jump/drop_jump/none).
+
+    ``arm_swing_m`` > 0: countermovement jumps swing the arms (``Program.arms``), and in
+    their flight the body rides this far (m, per unit of cos of the arm angle) off the centre
+    of mass's parabola (``_arm_flight``)."""
     if not jumps:
         raise ValueError("need at least one jump")
     first = jumps[0]
@@ -652,6 +683,21 @@ def build_program(
         # flight
         t_ld = t_to + T
         v_land = v0  # symmetric flight: toe leaves and lands with the same plantarflexion
+        d_fn = None
+        if arm_swing_m > 0 and jd.jump == "cmj":
+            mech.append("arm_swing") if "arm_swing" not in mech else None
+            T, d_fn = _arm_flight(t_to, T, v0, arm_swing_m)  # the feet's flight time
+            t_ld = t_to + T
+            v_land = G * T - v0  # the offset is flat at landing: the parabola's speed
+            t_ms, t_low = ev["movement_start_s"], ev["lowest_point_s"]
+            t_back = t_ms + ARM_BACK_SHARE * (t_low - t_ms)
+            m.arms += [
+                (t_ms, t_back, 0.0, ARM_BACK),
+                (t_back, t_to, ARM_BACK, ARM_TAKEOFF),
+                (t_to, t_ld, ARM_TAKEOFF, ARM_LANDING),
+                (t_ld, t_ld + ARM_RECOVER_S, ARM_LANDING, 0.0),
+            ]
+            up = max(up, e_to + G * T * T / 8 + 2 * arm_swing_m)
         c_fn = None
         if jd.tuck_m:
             a = 0.15 * T
@@ -659,7 +705,7 @@ def build_program(
         e_fn = None
         if heel:
             e_fn = _flight_plantar(t_to, t_ld, v0, e_to, e_ld)
-        m.add(t_to, _flight7(t_to, e_to, v0, 0.0, c_fn, e_fn))
+        m.add(t_to, _flight7(t_to, e_to, v0, 0.0, c_fn, e_fn, d_fn))
         if any(jd.landing_shift_m):
             m.flights.append((t_to, t_ld, jd.landing_shift_m[0], jd.landing_shift_m[1]))
         ev.update(takeoff_s=t_to, landing_s=t_ld)
@@ -729,6 +775,35 @@ def build_program(
         mech.append("rebound")
     m.mechanisms = mech
     return m
+
+
+def _arm_flight(t_to: float, T: float, v0: float, kappa: float) -> tuple[float, Callable]:
+    """The feet's flight time with arm swing, and the body's offset off the centre of mass's
+    parabola: kappa (cos a(t) - cos a_takeoff), the arms easing from ARM_TAKEOFF down to
+    ARM_LANDING over the flight (offset and its rate 0 at takeoff). The flight ends where
+    the offset parabola returns to the takeoff level (a fixed point: the ramp spans it)."""
+    t_ld = t_to + T
+    for _ in range(50):
+        ramp = _cosine(ARM_TAKEOFF, ARM_LANDING, t_to, t_ld - t_to)
+
+        def d_fn(t: float, ramp=ramp, t_ld=t_ld) -> tuple[float, float]:
+            if t >= t_ld:
+                return kappa * (math.cos(ARM_LANDING) - math.cos(ARM_TAKEOFF)), 0.0
+            a, va = ramp(t)
+            return kappa * (math.cos(a) - math.cos(ARM_TAKEOFF)), -kappa * math.sin(a) * va
+
+        lo, hi = 0.5 * T, 1.5 * T
+        for _ in range(80):  # z(tau) = v0 tau - g tau^2 / 2 + d: positive, then negative
+            mid = (lo + hi) / 2
+            if v0 * mid - G * mid * mid / 2 + d_fn(t_to + mid)[0] > 0:
+                lo = mid
+            else:
+                hi = mid
+        new = t_to + (lo + hi) / 2
+        if abs(new - t_ld) < 1e-12:
+            break
+        t_ld = new
+    return t_ld - t_to, d_fn
 
 
 def _neg(f: Callable[[float], tuple]) -> Callable[[float], tuple]:

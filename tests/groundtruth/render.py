@@ -38,7 +38,18 @@ import cv2
 import numpy as np
 
 from .camera import CameraPath, Pinhole, frame_times
-from .motion import G, JumpDef, Motion, Program, StepDef, build_motion, build_program, jumps_in_view
+from .motion import (
+    ARM_COM,
+    ARM_SHARE,
+    G,
+    JumpDef,
+    Motion,
+    Program,
+    StepDef,
+    build_motion,
+    build_program,
+    jumps_in_view,
+)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 JUMP_ALIASES = {
@@ -96,6 +107,7 @@ class Spec:
     heel_rise_m: float = 0.05  # ankle rise over the planted toe at takeoff (and at landing)
     heel_drop_s: float | None = None  # heel drop after a toe-first landing (None: heel_rise_s)
     tuck_m: float = 0.0  # first jump: feet rise this much relative to the hip mid-flight
+    arm_swing: bool = False  # countermovement jumps swing the arms (motion.ARM_*)
     squat_hold_s: float = 1.0  # first jump, a squat jump: the squat is held this long
     landing_shift_m: tuple = (0.0, 0.0)  # first jump: (sideways, toward camera) in flight
     camera_height_m: float = 1.4  # pinhole, level optical axis
@@ -158,6 +170,7 @@ class Spec:
             drift_m=tuple(self.drift_m),
             steps=[StepDef(**st) for st in self.steps],
             end_standing_s=self.end_standing_s,
+            arm_swing_m=ARM_SHARE * ARM_COM * self.stature_m if self.arm_swing else 0.0,
         )
 
     def motion(self, shift_m: float = 0.0) -> Motion:
@@ -211,6 +224,13 @@ def _feet_meta(meta: dict, sp: np.ndarray) -> dict:
         sole = int(r + np.nonzero(sub.any(axis=1))[0].max()) if sub.any() else meta["foot_row"]
         out[side] = {"ankle": lms[ids[0]][:2], "x_range": [c0, c1 - 1], "sole_row": sole}
     return out
+
+
+# Sprites whose arms stand clear of the trunk in the picture: only these can swing them (in
+# the others an arm lies along the trunk or is bent behind the back, and cutting it out would
+# take a strip of the trunk with it).
+ARM_SOURCES = ("front", "two_front_man")
+ARM_MIN_SCALE = 0.25  # an arm's picture is at least this share of its length tall
 
 
 @dataclass
@@ -356,12 +376,72 @@ class Scene:
             spec.camera_distance_m,
         )
         self.cols = self._columns(rgba, meta, sp, kx, ky)
+        if spec.arm_swing and spec.source not in ARM_SOURCES:
+            raise ValueError(
+                f"arm_swing needs a sprite whose arms stand clear of the body: {ARM_SOURCES}"
+            )
+        self.arms = self._cut_arms(meta, kx, ky) if spec.arm_swing else []
         self.start_s = self._start()
         self.partner = None
         self.bg_partner = None
         partner = SOURCES[spec.source][1]
         if partner is not None and spec.partner:
             self._make_partner(partner)
+
+    def _cut_arms(self, meta: dict, kx: float, ky: float) -> list[tuple]:
+        """Lift both arms out of the sprite (output px): per arm its premultiplied layer, its
+        source box and its shoulder point; the sprite keeps the body without them. An arm is
+        what lies within 4.5 % of stature of the chain shoulder-elbow-wrist-fingertip and
+        outside the trunk (the quadrilateral of shoulders and hips)."""
+        rgba = self.sprite.rgba
+        h, w = rgba.shape[:2]
+        lms = [((p[0] + 0.5) * kx - 0.5, (p[1] + 0.5) * ky - 0.5) for p in meta["landmarks"]]
+        radius = max(2, round(0.045 * (self.sprite.foot - self.sprite.head)))
+        trunk = np.zeros((h, w), np.float32)
+        quad = np.rint([lms[i] for i in (11, 12, 24, 23)]).astype(np.int32)
+        cv2.fillConvexPoly(trunk, quad, 1.0)
+        out, body = [], rgba.copy()
+        for chain in ((11, 13, 15, 19), (12, 14, 16, 20)):  # BlazePose left, right arm
+            mask = np.zeros((h, w), np.float32)
+            pts = [np.array(lms[i]) for i in chain]
+            for a, b in zip(pts, pts[1:]):
+                cv2.line(mask, tuple(np.rint(a).astype(int)), tuple(np.rint(b).astype(int)),
+                         1.0, 2 * radius)  # fmt: skip
+            mask = cv2.GaussianBlur(mask * (1.0 - trunk), (3, 3), 0)[..., None]
+            layer = rgba * mask
+            body = body * (1.0 - mask)
+            ys, xs = np.nonzero(layer[..., 3] > 0)
+            if len(xs):
+                box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+                out.append((layer, box, pts[0]))
+        self.sprite = dataclasses.replace(self.sprite, rgba=body)
+        return out
+
+    def draw_arms(self, img: np.ndarray, b: dict, angle: float) -> None:
+        """Composite the arms, swung by ``angle`` about the shoulders, onto canvas ``img``.
+        Seen along the swing's axis, an arm at angle a shows its length times cos a below
+        (above, past horizontal) its shoulder, but never shorter than a quarter of it (an arm
+        pointing at the camera is a blob of its own thickness and the hand, not a line); the
+        upper body is a translation by b["hp"]."""
+        pin, s = self.pin, b["s"]
+        h, w = img.shape[:2]
+        c = math.copysign(max(abs(math.cos(angle)), ARM_MIN_SCALE), math.cos(angle))
+        for layer, (x0, y0, x1, y1), (_, ys) in self.arms:
+            tx = pin.centre_x + s * (b["left"] - pin.centre_x)
+            ty = pin.horizon_row + s * (self.top_y + ys * (1 - c) - b["hp"] - pin.horizon_row)
+            m = np.array([[s, 0.0, tx], [0.0, s * c, ty]])
+            xs = (m[0, 0] * np.array([x0, x1]) + m[0, 2]).tolist()
+            yv = (m[1, 1] * np.array([y0, y1]) + m[1, 2]).tolist()
+            c0, c1 = max(0, math.floor(min(xs)) - 1), min(w, math.ceil(max(xs)) + 2)
+            r0, r1 = max(0, math.floor(min(yv)) - 1), min(h, math.ceil(max(yv)) + 2)
+            if c1 <= c0 or r1 <= r0:
+                continue
+            m[:, 2] -= (c0, r0)
+            arm = cv2.warpAffine(layer, m, (c1 - c0, r1 - r0), flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_CONSTANT, borderValue=0)  # fmt: skip
+            roi = img[r0:r1, c0:c1]
+            roi *= 1 - arm[..., 3:]
+            roi += arm[..., :3] * 255.0
 
     def _columns(self, rgba, meta, sp, kx: float, ky: float) -> _Columns:
         sw = rgba.shape[1]
@@ -564,6 +644,8 @@ class Scene:
             roi = img[r0 : r0 + warped.shape[0], c0 : c0 + warped.shape[1]]
             roi *= 1 - warped[..., 3:]
             roi += warped[..., :3] * 255.0
+        if self.arms:
+            self.draw_arms(img, b, self.motion.arm_angle(tm))
         if partner_front:
             img *= 1 - self.partner[..., 3:]
             img += self.partner[..., :3] * 255.0
