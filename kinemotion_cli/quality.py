@@ -33,6 +33,9 @@ MAX_DROPPED_SHARE = 0.02  # dropped frames outside the jumps
 MIN_DETECTION = 0.9
 MIN_FLIGHT_FRAMES, OK_FLIGHT_FRAMES = 4, 6
 MAX_TRUNK_RMS_SHARE = 0.02
+# A takeoff or landing timed no better than this many frame intervals (1 sd) is not a frame-
+# accurate event (e.g. the athlete was not followed in the frames around it).
+MAX_EVENT_SD_FRAMES = 3.0
 QUIET_MIN_S = 0.3  # shortest usable quiet-standing window
 QUIET_TRIM_S = 0.05  # dropped at both ends of the window (onset of movement)
 JITTER_GROUPS = {
@@ -306,6 +309,14 @@ def _jump_quality(j: Jump, track: Track, report: DecodeReport, body_px: float) -
             reasons.append(f"the athlete is not seen around {key.removesuffix('_s')}")
         elif score < MIN_EVENT_SCORE:
             reasons.append(f"low landmark confidence at {key.removesuffix('_s')} ({score:.2f})")
+    for key in ("takeoff_s", "landing_s"):
+        m = j.events.get(key)
+        sd = m.uncertainty if m is not None and m.ok else None
+        if sd is not None and sd > MAX_EVENT_SD_FRAMES / report.measured_fps:
+            reasons.append(
+                f"{key.removesuffix('_s')} timed only to +-{sd * 1e3:.0f} ms (1 sd): the "
+                "athlete's feet were not followed in the frames around it"
+            )
     if rms is not None and rms > MAX_TRUNK_RMS_SHARE * body_px:
         reasons.append("the body does not follow a clean flight parabola")
     if in_jump:

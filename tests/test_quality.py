@@ -218,6 +218,27 @@ def test_no_landmarks_at_takeoff_is_never_an_ok_verdict() -> None:
         assert r.quality.jumps[0].verdict == "low confidence"
 
 
+@pytest.mark.parametrize("fps", [30, 60])
+def test_landing_in_frames_where_nobody_was_detected(fps: int) -> None:
+    """The pose model lost the athlete for the last 0.2 s of the descent (it happens in fast,
+    blurred flight frames): the landing is placed in that unseen span, not in the stance
+    after it, its uncertainty covers the span, and the verdict says why it is low."""
+    t, lm, m = series("cmj", fps, noise_px=0.3)
+    ld = m.events["landing_s"]
+    gone = (t > ld - 0.2) & (t < ld)
+    lm[gone] = np.nan
+    r = measured_from_series(t, lm, fps)
+    assert r.error is None
+    (j,) = r.analysis.jumps
+    last_seen, first_seen = t[~gone & (t < ld)].max(), t[~gone & (t >= ld)].min()
+    landing = j.events["landing_s"]
+    assert last_seen - 0.5 / fps <= landing.value <= first_seen + 0.5 / fps
+    assert landing.uncertainty >= (first_seen - last_seen) / np.sqrt(12) * 0.9
+    jq = r.quality.jumps[0]
+    assert jq.verdict == "low confidence"
+    assert any(x.startswith("landing timed only to") for x in jq.reasons)
+
+
 def test_low_detection_rate() -> None:
     t, lm, _ = series("cmj", 60, noise_px=0.3)
     people = [[lm[i]] if i % 8 else [] for i in range(len(t))]  # missed in 1 frame of 8

@@ -29,6 +29,7 @@ SLOPE_HALF_WINDOW_S = 0.03  # velocity = local regression slope over +-30 ms (>=
 MIN_PLANTED_S = 0.04  # a planted run lasts at least this long (and 2 frames)
 LEVEL_S = 0.15  # the level is the median of the planted frames within this time of the event
 LEVEL_GUARD_S = 0.03  # ... except those nearest the event, where a point may start to move
+TOP_BODY = 0.05  # a point 5 % of body height from its apex is past the top (~0.14 s)
 MAX_BETA = 0.25  # a contact point moves less than a quarter of the hip while planted
 K_NOISE = 3.0  # airborne = more than 3 noise sigmas above the level ...
 CLEAR_SHARE = 0.1  # ... and more than a tenth of the point's rise: clearly on its way
@@ -238,10 +239,10 @@ def _event(
     n_planted: int,
     noise_thr: float,
     accel: float | None = None,
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
     """Sub-frame event of point ``k`` along ``order`` (frame indices running away from the
     planted run; ``i_air_pos`` is the position in ``order`` of the first clearly airborne
-    frame)."""
+    frame): its time, the fit's sd and the sd of frames not seen around it."""
     dt = 1.0 / body.fps
     sigma = body.point_noise[k]
     h = away * (level - body.y[order, k])
@@ -279,7 +280,16 @@ def _event(
     last = sel[-1]
     speed = max(h[last] / max(tau[last] - t0, dt), 1e-6)
     sd = float(np.hypot(min(fit_sd, hi - lo), level_sd / speed))
-    return t0, sd
+    # Frames not seen between the level and the first airborne frame: the event lies
+    # somewhere in that span, whatever the fit says, and so does every point's (the span's
+    # sd is shared by the points, not reduced by averaging them: a model sd).
+    seen = [p for p in range(i_air_pos) if np.isfinite(h[p])]
+    t_level = tau[seen[-1]] if seen else t_air - dt
+    unseen = 0.0
+    if t_air - t_level > 1.5 * dt:
+        t0 = min(max(t0, t_level), t_air)
+        unseen = (t_air - t_level) / np.sqrt(12.0)
+    return t0, sd, unseen
 
 
 def _moving_away(v: np.ndarray, away: int, thr_v: float) -> np.ndarray:
@@ -321,7 +331,11 @@ def _planted_run(
     n = len(order)
     need = _planted_frames(body)
     p = 0
-    while p < n and not moving[order[p]]:
+    # The top ends where the point moves, or where it is well away from the reference
+    # frame's position (its frames in between were not seen: the walk must not pass over
+    # them into the stance beyond).
+    top = max(3 * thr, TOP_BODY * body.body_px)
+    while p < n and not moving[order[p]] and not abs(y[order[p]] - y[order[0]]) > top:
         p += 1
     while p < n:
         while p < n and moving[order[p]]:
@@ -432,13 +446,14 @@ def contact_event(
     above = np.isfinite(h) & (h > thr)
     last_low = n_pl - 1
     for p in range(len(seq) - 1, n_pl - 1, -1):
-        if not above[p]:
+        if np.isfinite(h[p]) and not above[p]:  # unseen frames do not end the flight
             last_low = p
             break
-    i_air_pos = last_low + 1
+    # the first frame seen airborne after it (frames not seen in between: _event)
+    i_air_pos = next((p for p in range(last_low + 1, len(seq)) if above[p]), len(seq))
     if i_air_pos >= len(seq):
         return UNKNOWN, None
-    t_evt, sd = _event(
+    t_evt, sd, unseen = _event(
         body,
         k,
         tau_all,
@@ -456,4 +471,4 @@ def contact_event(
     lo, hi = int(planted_idx.min()), int(planted_idx.max()) + 1
     beta = _beta(body, k, lo, hi)
     trusted = beta is None or abs(beta) <= MAX_BETA
-    return AIR, Contact(k, float(time), sd, level, level_sd, (lo, hi), beta, trusted)
+    return AIR, Contact(k, float(time), sd, level, level_sd, (lo, hi), beta, trusted, unseen)
