@@ -31,6 +31,9 @@ CASES = {
         dict(jump="dj", fps=120, source="back", noise=3.0, crf=26, flight_time=0.48),
         "drop_jump",
     ),
+    # arms back in the descent, overhead at takeoff, down in flight (the body off the
+    # centre of mass's parabola by up to 4.5 cm)
+    "cmj_arm_swing_60fps": (dict(jump="cmj", source="front", arm_swing=True), "cmj"),
 }
 
 
