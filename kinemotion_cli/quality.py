@@ -315,7 +315,7 @@ def _jump_quality(j: Jump, track: Track, report: DecodeReport, body_px: float) -
         if sd is not None and sd > MAX_EVENT_SD_FRAMES / report.measured_fps:
             reasons.append(
                 f"{key.removesuffix('_s')} timed only to +-{sd * 1e3:.0f} ms (1 sd): the "
-                "athlete's feet were not followed in the frames around it"
+                "feet were not followed clearly in the frames around it"
             )
     if rms is not None and rms > MAX_TRUNK_RMS_SHARE * body_px:
         reasons.append("the body does not follow a clean flight parabola")
