@@ -134,6 +134,7 @@ def versions() -> tuple[dict, list[dict]]:
     }
     specs = [
         ("mediapipe", "mediapipe", ("mediapipe",)),
+        ("litert", "ai_edge_litert", ("ai-edge-litert",)),
         ("onnxruntime", "onnxruntime", ortk.ONNXRUNTIME_DISTS),
         ("rtmlib", "rtmlib", ("rtmlib",)),
         (
@@ -163,8 +164,10 @@ def versions() -> tuple[dict, list[dict]]:
             entry["ffmpeg_libavcodec"] = ".".join(map(str, lib)) if lib else None
         out[key] = entry
         first = next(iter(installed), None)
-        if key == "onnx":
-            continue  # optional: only for writing stand-in models (a note, below)
+        if key in ("onnx", "litert"):
+            # optional: onnx only writes stand-in models (a note, below); without LiteRT the
+            # mediapipe backend runs on MediaPipe's own graph (slower, the same models)
+            continue
         if err and key != "onnxruntime":
             fix = f"pip install --force-reinstall {first or dists[0]}"
             problems.append(_problem("versions", f"{module} cannot be imported ({err})", fix))
@@ -750,6 +753,7 @@ def render(doc: dict) -> object:
             f"{label} {_ver(v[key])}"
             for label, key in (
                 ("mediapipe", "mediapipe"),
+                ("LiteRT (runs the mediapipe models)", "litert"),
                 ("onnxruntime", "onnxruntime"),
                 ("rtmlib", "rtmlib"),
                 ("OpenCV", "opencv"),

@@ -23,7 +23,7 @@ from kinemotion_cli.pipeline import Measured
 from kinemotion_cli.quality import JumpQuality, Quality
 
 SCHEMA_VERSION = 2
-BACKEND_SETTINGS = ("mode", "threads", "det_every", "batch")  # onnxruntime backends
+BACKEND_SETTINGS = ("mode", "threads", "det_every", "batch", "runtime")  # runtime: mediapipe
 SUMMARY_METRICS = (
     "flight_time_s",
     "jump_height_m",

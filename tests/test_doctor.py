@@ -73,6 +73,7 @@ def test_doctor_json_has_every_section_and_finds_the_model_problems(
     v = doc["versions"]
     for key in ("kmo", "python", "mediapipe", "onnxruntime", "rtmlib", "opencv", "pyav", "numpy"):
         assert key in v
+    assert v["litert"]["packages"] == {"ai-edge-litert": v["litert"]["version"]}  # the runtime
     assert v["onnxruntime"]["packages"]  # the variant(s) installed
     cpu = next(t for t in doc["providers"]["tested"] if t["provider"] == ortk.CPU)
     assert cpu["loads"] and cpu["runs"]

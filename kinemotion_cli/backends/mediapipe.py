@@ -1,7 +1,18 @@
-"""MediaPipe Tasks PoseLandmarker backend (BlazePose-33 mapped to Halpe-26).
+"""MediaPipe's pose models (BlazePose-33, mapped to Halpe-26): the PoseLandmarker ``.task``.
 
-Always IMAGE running mode: every frame is detected on its own. VIDEO mode (tracking one
-pose) was measured about twice as fast but put every event 6-18 ms late, so kmo has none.
+Two runtimes run the same two models (a person detector, then landmarks on a crop round
+each person), every frame on its own (MediaPipe's IMAGE mode):
+
+* ``litert`` (the default where ``ai-edge-litert`` is installed): the models run directly on
+  LiteRT and kmo does the steps around them (``blazepose.py``), without MediaPipe's graph;
+* ``tasks``: MediaPipe's own PoseLandmarker; used when LiteRT is missing or
+  ``KMO_MEDIAPIPE_RUNTIME=tasks``.
+
+VIDEO mode (MediaPipe's tracking of one pose) smooths the landmarks over time, which put
+every event 6-18 ms late, so kmo does not use it. Crops taken from the previous frame's
+landmarks (that tracking without the smoothing) made the standing feet jitter 8 times more
+than the detector's crops (the crop follows the landmarks' own noise), so kmo does not use
+that either.
 """
 
 from __future__ import annotations
@@ -15,11 +26,32 @@ from dataclasses import replace
 import numpy as np
 
 from kinemotion_cli.backends import BackendOptions
+from kinemotion_cli.backends.blazepose import BlazePose
 from kinemotion_cli.errors import KmoError
 from kinemotion_cli.landmarks import blazepose_to_halpe26
 from kinemotion_cli.models import MEDIAPIPE_MODELS, resolve
 
 DEFAULT_MODEL = "full"
+RUNTIMES = ("litert", "tasks")
+RUNTIME_ENV = "KMO_MEDIAPIPE_RUNTIME"
+
+
+def runtime() -> str:
+    """The runtime to use: ``$KMO_MEDIAPIPE_RUNTIME`` when set, else LiteRT where it is
+    installed, else MediaPipe Tasks."""
+    asked = os.environ.get(RUNTIME_ENV, "").strip().lower()
+    if asked:
+        if asked not in RUNTIMES:
+            raise KmoError(
+                f"{RUNTIME_ENV}={asked!r} is not a MediaPipe runtime; choose one of "
+                f"{', '.join(RUNTIMES)}."
+            )
+        return asked
+    try:
+        import ai_edge_litert.interpreter  # noqa: F401
+    except ImportError:
+        return "tasks"
+    return "litert"
 
 
 @contextlib.contextmanager
@@ -42,7 +74,7 @@ def _quiet_native_stderr():
 
 
 class MediaPipeBackend:
-    """PoseLandmarker in IMAGE running mode (no tracking lag)."""
+    """MediaPipe's pose models, every frame on its own (no tracking lag)."""
 
     name = "mediapipe"
 
@@ -61,21 +93,16 @@ class MediaPipeBackend:
                 "use --device cpu, or --backend rtmpose for GPU."
             )
         path = resolve(MEDIAPIPE_MODELS[variant], options.model_dir, quiet=options.quiet)
-        from mediapipe.tasks.python import BaseOptions, vision
-
-        opts = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(path)),
-            running_mode=vision.RunningMode.IMAGE,
-            num_poses=max(1, options.num_poses),
-            min_pose_detection_confidence=0.5,
-            min_pose_presence_confidence=0.5,
-            min_tracking_confidence=0.5,
-        )
+        self._runtime = runtime()
+        self._num_poses = max(1, options.num_poses)
         t0 = time.perf_counter()
         try:
             with _quiet_native_stderr():
-                self._landmarker = vision.PoseLandmarker.create_from_options(opts)
-        except (RuntimeError, ValueError) as exc:
+                if self._runtime == "litert":
+                    self._model = BlazePose(path)
+                else:
+                    self._model = _tasks_landmarker(path, self._num_poses)
+        except (RuntimeError, ValueError, KeyError, OSError) as exc:
             raise KmoError(
                 f"cannot load MediaPipe model {path} ({str(exc).splitlines()[0][:120]}); "
                 "the file is corrupt: delete it or point --model-dir to a good copy."
@@ -86,17 +113,23 @@ class MediaPipeBackend:
             # resolve() refused any file whose SHA-256 differs from a known checksum
             "model_kind": "real" if MEDIAPIPE_MODELS[variant].sha256 else "unknown",
             "running_mode": "image",
+            "runtime": self._runtime,
             "device_requested": options.device,
             "device_used": "cpu",
             "load_s": time.perf_counter() - t0,
         }
 
     def infer(self, image: np.ndarray, t_s: float) -> list[np.ndarray]:
+        if self._runtime == "tasks":
+            return self._infer_tasks(image)
+        return [blazepose_to_halpe26(p.points) for p in self._model.infer(image, self._num_poses)]
+
+    def _infer_tasks(self, image: np.ndarray) -> list[np.ndarray]:
         import mediapipe as mp
 
         h, w = image.shape[:2]
         mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
-        result = self._landmarker.detect(mp_image)
+        result = self._model.detect(mp_image)
         people = []
         for pose in result.pose_landmarks:
             arr = np.array(
@@ -116,4 +149,21 @@ class MediaPipeBackend:
         return MediaPipeBackend(replace(self._options, quiet=True))
 
     def close(self) -> None:
-        self._landmarker.close()
+        close = getattr(self._model, "close", None)
+        if close is not None:
+            close()
+
+
+def _tasks_landmarker(path, num_poses: int):
+    """MediaPipe's own PoseLandmarker in IMAGE mode."""
+    from mediapipe.tasks.python import BaseOptions, vision
+
+    opts = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(path)),
+        running_mode=vision.RunningMode.IMAGE,
+        num_poses=num_poses,
+        min_pose_detection_confidence=0.5,
+        min_pose_presence_confidence=0.5,
+        min_tracking_confidence=0.5,
+    )
+    return vision.PoseLandmarker.create_from_options(opts)
