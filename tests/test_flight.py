@@ -212,3 +212,49 @@ def test_a_drop_is_timed_from_the_whole_fall_when_the_trunk_lags_near_the_floor(
     drop = find_drop(body, fl, 0, fl.ppm()[0])
     assert drop is not None
     assert abs(drop.leave - truth.events["box_leave_s"]) < 0.005
+
+
+# --------------------------------------------------------------------------- joining the stance
+
+
+def _drawn_high(fps: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A person standing still whose whole pose the model draws up to 5 cm too high for
+    0.2 s, along a ballistic-looking arc (what a blend with a partner did in a no-jump
+    clip): every point, trunk and feet, rises and falls together, from rest to rest."""
+    t, lm, _ = series("cmj", fps, noise_px=1.0, seed=seed, standing_s=3.0)
+    keep = t < 2.5  # standing only (the countermovement starts at 3 s)
+    t, lm = t[keep], lm[keep].copy()
+    s = t - 1.0
+    arc = np.where((s > 0) & (s < 0.2), G / 2 * s * (0.2 - s) * PPM, 0.0)
+    lm[:, :, 1] -= arc[:, None]
+    return t, lm
+
+
+@pytest.mark.parametrize("fps", [30, 60])
+def test_a_pose_drawn_high_for_a_few_frames_is_no_flight(fps: float) -> None:
+    """All points, trunk and feet, follow a 0.2 s arc with the curvature of g, but the trunk
+    is at rest right before and right after it: no body takes off or lands like that."""
+    for seed in range(3):
+        t, lm = _drawn_high(fps, seed)
+        body = build_body(t, lm, fps)
+        flights, refused = find_flights(body)
+        assert flights == [], seed
+        assert any("at the flight's speed" in r for r in refused), refused
+
+
+@pytest.mark.parametrize(
+    ("jump", "fps", "kw"),
+    [
+        ("cmj", 30, dict(flight_time=0.25)),  # a small hop, seen coarsely
+        ("cmj", 25, dict(flight_time=0.3)),
+        ("squat_jump", 60, dict(flight_time=0.3)),
+        # rebounds off a short, stiff contact
+        ("cmj", 60, dict(jumps=[dict(jump="rebound", flight_time=0.3, contact_s=0.15)] * 2)),
+    ],
+)
+def test_real_small_jumps_carry_their_speed_into_and_out_of_the_air(
+    jump: str, fps: float, kw: dict
+) -> None:
+    for seed in range(4):
+        _, flights, refused, truth = _flights(jump, fps, noise_px=1.0, seed=seed, **kw)
+        assert len(flights) == len(truth["jumps"]), (seed, refused)
