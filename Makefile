@@ -7,7 +7,7 @@ PEER_VENV ?= build/peer-venv
 PEER_VERSION ?= 0.82.0
 BENCH_REPEATS ?= 5
 
-.PHONY: setup run test test-fast test-ray lint format bench bench-peer bench-ray accuracy accuracy-dense accuracy-max-side samples fake-models clean
+.PHONY: setup run test test-fast test-ray lint format bench bench-peer bench-ray accuracy accuracy-dense accuracy-litert accuracy-max-side samples fake-models clean
 
 $(BIN)/kmo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,8 @@ $(PEER_VENV)/bin/kinemotion:
 	$(PYTHON) -m venv $(PEER_VENV)
 	$(PEER_VENV)/bin/python -m pip install --quiet "kinemotion==$(PEER_VERSION)"
 
-bench-peer: setup $(PEER_VENV)/bin/kinemotion  ## kmo vs the peer CLI (kinemotion, PyPI) on the 1080x1920 clip: interleaved medians, wall ratio, peak memory, kmo's breakdown, sparse vs dense, 1 vs N threads
-	$(BIN)/python benchmarks/peer.py --peer $(PEER_VENV)/bin/kinemotion --repeats $(BENCH_REPEATS) --modes default,dense,one
+bench-peer: setup $(PEER_VENV)/bin/kinemotion  ## kmo vs the peer CLI (kinemotion, PyPI) on the 1080x1920 clip: interleaved medians, wall ratio, peak memory, kmo's breakdown, sparse vs dense, 1 vs N threads, MediaPipe's graph vs LiteRT
+	$(BIN)/python benchmarks/peer.py --peer $(PEER_VENV)/bin/kinemotion --repeats $(BENCH_REPEATS) --modes default,litert,dense,one
 
 bench-ray: setup  ## batch throughput: local pool vs Ray, 1 and 2 workers, the three samples
 	$(BIN)/python -m kinemotion_cli.bench_ray
@@ -55,6 +55,9 @@ accuracy: setup  ## render the ground-truth cases, run kmo on each, write docs/a
 
 accuracy-dense: setup  ## the same cases with every frame inferred (--dense), docs/accuracy_dense.md
 	$(BIN)/python -m tests.groundtruth.accuracy --cache build/accuracy --out docs/accuracy_dense.md --json docs/accuracy_dense.json --jobs 2 -- --dense
+
+accuracy-litert: setup  ## the same cases with MediaPipe's models on LiteRT (KMO_MEDIAPIPE_RUNTIME=litert), docs/accuracy_litert.md
+	KMO_MEDIAPIPE_RUNTIME=litert $(BIN)/python -m tests.groundtruth.accuracy --cache build/accuracy --out docs/accuracy_litert.md --json docs/accuracy_litert.json --jobs 2
 
 accuracy-max-side: setup  ## the full-HD cases with the frames shrunk to 1280 px for the model (--max-side 1280): docs/accuracy_max_side_1280.md
 	$(BIN)/python -m tests.groundtruth.accuracy --cache build/accuracy --tags full_hd --out docs/accuracy_max_side_1280.md --json docs/accuracy_max_side_1280.json --jobs 2 -- --max-side 1280

