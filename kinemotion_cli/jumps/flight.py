@@ -35,9 +35,8 @@ MAX_TRUNK_RMS = 0.03  # the trunk's parabola fits within 3 % of body height (RMS
 MIN_BOX_M = 0.1  # drop-jump boxes are higher than a step (20-60 cm in practice)
 TOLD_APART_FRAMES = 0.25  # points' events closer than this share of a frame are one event
 # The trunk carries the flight's speed into and out of the air: over the last JOIN_S before
-# takeoff and the first JOIN_S after landing (three frame intervals at least) it moves, frame
-# to frame (median), in the flight's direction at no less than MIN_JOIN of the flight's
-# speed at that instant. A
+# takeoff and the first JOIN_S after landing (one frame at least) it moves, on average, in
+# the flight's direction at no less than MIN_JOIN of the flight's speed at that instant. A
 # body accelerates for 0.1-0.3 s to its takeoff speed and needs as long to stop after
 # landing, so a real flight keeps ~70-100 % of it there; a pose drawn a few cm too high for
 # a few frames (another person's, or a blend) starts and ends its "flight" at rest.
@@ -181,21 +180,19 @@ def _ballistic(body: Body, takeoff: float, landing: float) -> tuple[Parabola | N
 
 
 def _edge_speed(body: Body, edge: float, after: bool) -> float | None:
-    """The trunk's vertical speed (px/s, image y down) over :data:`JOIN_S` of stance (three
-    frame intervals at least) just before (``after`` False) or just after ``edge``: the
-    median of its frame-to-frame speeds, so that one frame the pose model drew off the body
-    does not decide; None when the clip or the trunk's track does not show it."""
+    """The trunk's mean vertical speed (px/s, image y down) over :data:`JOIN_S` (one frame
+    at least) of stance just before (``after`` False) or just after ``edge``; None when the
+    clip or the trunk's track does not show it."""
     t, y = body.t, body.trunk_y
-    reach = max(JOIN_S, 3.0 / body.fps)
-    if after:
-        near = (t > edge) & (t <= edge + reach + 0.5 / body.fps)
-    else:
-        near = (t < edge) & (t >= edge - reach - 0.5 / body.fps)
-    ok = near & np.isfinite(y)
-    if ok.sum() < 3 or not np.array_equal(np.flatnonzero(ok), np.flatnonzero(near)):
+    stance = np.flatnonzero(t > edge) if after else np.flatnonzero(t < edge)
+    if not len(stance):
         return None
-    tt, yy = t[ok], y[ok]
-    return float(np.median(np.diff(yy) / np.diff(tt)))
+    i = int(stance[0] if after else stance[-1])
+    reach = max(JOIN_S, 1.0 / body.fps)
+    j = int(np.argmin(np.abs(t - (t[i] + reach if after else t[i] - reach))))
+    if j == i or not (np.isfinite(y[i]) and np.isfinite(y[j])):
+        return None
+    return float((y[j] - y[i]) / (t[j] - t[i]))
 
 
 def _unjoined(body: Body, trunk: Parabola | None, takeoff: float, landing: float) -> str:
