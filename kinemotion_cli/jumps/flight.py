@@ -34,14 +34,6 @@ CANDIDATE_CUTOFF_HZ = 6.0  # the trunk is smoothed this much to find candidate t
 MAX_TRUNK_RMS = 0.03  # the trunk's parabola fits within 3 % of body height (RMS)
 MIN_BOX_M = 0.1  # drop-jump boxes are higher than a step (20-60 cm in practice)
 TOLD_APART_FRAMES = 0.25  # points' events closer than this share of a frame are one event
-# The trunk carries the flight's speed into and out of the air: over the last JOIN_S before
-# takeoff and the first JOIN_S after landing (one frame at least) it moves, on average, in
-# the flight's direction at no less than MIN_JOIN of the flight's speed at that instant. A
-# body accelerates for 0.1-0.3 s to its takeoff speed and needs as long to stop after
-# landing, so a real flight keeps ~70-100 % of it there; a pose drawn a few cm too high for
-# a few frames (another person's, or a blend) starts and ends its "flight" at rest.
-JOIN_S = 0.05
-MIN_JOIN = 0.25
 
 
 @dataclass(frozen=True)
@@ -179,35 +171,6 @@ def _ballistic(body: Body, takeoff: float, landing: float) -> tuple[Parabola | N
     return fit, n_inside, ""
 
 
-def _edge_speed(body: Body, edge: float, after: bool) -> float | None:
-    """The trunk's mean vertical speed (px/s, image y down) over :data:`JOIN_S` (one frame
-    at least) of stance just before (``after`` False) or just after ``edge``; None when the
-    clip or the trunk's track does not show it."""
-    t, y = body.t, body.trunk_y
-    stance = np.flatnonzero(t > edge) if after else np.flatnonzero(t < edge)
-    if not len(stance):
-        return None
-    i = int(stance[0] if after else stance[-1])
-    reach = max(JOIN_S, 1.0 / body.fps)
-    j = int(np.argmin(np.abs(t - (t[i] + reach if after else t[i] - reach))))
-    if j == i or not (np.isfinite(y[i]) and np.isfinite(y[j])):
-        return None
-    return float((y[j] - y[i]) / (t[j] - t[i]))
-
-
-def _unjoined(body: Body, trunk: Parabola | None, takeoff: float, landing: float) -> str:
-    """Why a candidate flight is no flight when the trunk does not carry its speed into and
-    out of the air (:data:`MIN_JOIN`); empty when it does or the clip does not show it."""
-    if trunk is None:
-        return ""
-    for edge, after, what in ((takeoff, False, "rise into"), (landing, True, "fall out of")):
-        v_flight = 2 * trunk.a * (edge - trunk.t0) + trunk.b
-        v_stance = _edge_speed(body, edge, after)
-        if v_stance is not None and v_flight != 0 and v_stance / v_flight < MIN_JOIN:
-            return f"the trunk does not {what} the air at the flight's speed"
-    return ""
-
-
 def find_flights(body: Body) -> tuple[list[Flight], list[str]]:
     """Every flight in the clip, in time order, and why candidates were refused."""
     flights: list[Flight] = []
@@ -228,7 +191,6 @@ def find_flights(body: Body) -> tuple[list[Flight], list[str]]:
         if not (takeoff < body.t[i_apex] < landing) or landing - takeoff > MAX_FLIGHT_S:
             continue
         trunk, inside, why = _ballistic(body, takeoff, landing)
-        why = why or _unjoined(body, trunk, takeoff, landing)
         if why:
             refused.append(f"{body.t[i_apex]:.2f} s: {why}")
             continue
