@@ -40,8 +40,9 @@ def runtime() -> str:
     """The runtime to use: ``$KMO_MEDIAPIPE_RUNTIME`` when set, else MediaPipe's own graph.
 
     LiteRT is not the default: its landmarks differ from the graph's by a fraction of a
-    pixel, which is as accurate in the median but moved 11 of the 78 ground-truth cases
-    across their bounds (7 out, 4 in; README, "Models and offline use")."""
+    pixel, which kept the median errors but moved 12 of the 78 ground-truth cases across
+    their bounds, 8 out (a no-jump clip among them) and 4 in (``make accuracy`` against
+    ``make accuracy-litert``; README, "Models and offline use")."""
     asked = os.environ.get(RUNTIME_ENV, "").strip().lower() or "tasks"
     if asked not in RUNTIMES:
         raise KmoError(
