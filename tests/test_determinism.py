@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,7 +12,7 @@ import pytest
 
 from kinemotion_cli.jumps import analyze
 from kinemotion_cli.report import to_dict, to_json
-from tests.conftest import SAMPLES, run_kmo
+from tests.conftest import KMO, ROOT, SAMPLES, run_kmo
 from tests.landmark_series import series
 
 
@@ -54,3 +55,22 @@ def test_cli_json_is_byte_identical_and_timings_apart() -> None:
     timing = obj.pop("timing")
     assert set(timing) >= {"total_s", "inference_s"} and timing["inference_threads"] == 3
     assert to_json(obj) + "\n" == plain.stdout  # two independent runs, identical bytes
+
+
+@pytest.mark.e2e
+def test_cli_json_on_litert_is_byte_identical_for_any_thread_count() -> None:
+    """MediaPipe's models on LiteRT: one single-threaded interpreter pair per inference
+    thread, so 1 and 3 threads give the same bytes."""
+    video = str(SAMPLES / "cmj_60fps.mp4")
+    env = {**os.environ, "KMO_MEDIAPIPE_RUNTIME": "litert"}
+    outs = [
+        subprocess.run(
+            [*KMO, "analyze", video, "--json", "--threads", n],
+            capture_output=True, text=True, timeout=600, cwd=ROOT, env=env,
+        )
+        for n in ("1", "3")
+    ]  # fmt: skip
+    for p in outs:
+        assert p.returncode == 0, p.stderr
+    assert json.loads(outs[0].stdout)["backend_settings"] == {"runtime": "litert"}
+    assert outs[0].stdout == outs[1].stdout
