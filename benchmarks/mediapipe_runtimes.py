@@ -60,8 +60,8 @@ def main() -> None:
                 continue
             for pose, mine in zip(theirs.pose_landmarks, ours):
                 ref = np.array([[p.x * w, p.y * h, p.visibility] for p in pose])
-                dist.append(np.hypot(*(ref[:, :2] - mine.points[:, :2]).T))
-                vis.append(np.abs(ref[:, 2] - mine.points[:, 2]))
+                dist.append(np.hypot(*(ref[:, :2] - mine[:, :2]).T))
+                vis.append(np.abs(ref[:, 2] - mine[:, 2]))
     graph.close()
     d, v = np.concatenate(dist), np.concatenate(vis)
     print(f"{args.video}: {n} frames ({w}x{h}), model {args.model}")

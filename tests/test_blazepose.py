@@ -99,7 +99,7 @@ def test_litert_finds_the_landmarks_mediapipe_finds() -> None:
         ours = model.infer(image, 2)
         assert len(ours) == len(theirs.pose_landmarks) == 1
         ref = np.array([[p.x * w, p.y * h] for p in theirs.pose_landmarks[0]])
-        diffs.append(np.hypot(*(ref - ours[0].points[:, :2]).T))
+        diffs.append(np.hypot(*(ref - ours[0][:, :2]).T))
     landmarker.close()
     d = np.concatenate(diffs)
     assert np.median(d) < 0.5 and np.percentile(d, 95) < 2.0  # px, in a 540x960 frame

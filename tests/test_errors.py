@@ -18,6 +18,7 @@ import pytest
 
 from kinemotion_cli.errors import ExitCode, KmoError
 from tests.conftest import (
+    KMO,
     ROOT,
     SAMPLE,
     main_in_process,
@@ -102,6 +103,19 @@ def test_corrupt_model_file(tmp_path: Path, model: str) -> None:
     assert p.returncode == ExitCode.BAD_INPUT, p.stderr
     line = one_error_line(p.stderr)
     assert "corrupt" in line and f"pose_landmarker_{model}.task" in line
+
+
+def test_corrupt_model_file_on_litert(tmp_path: Path) -> None:
+    """A ``.task`` that is no zip, read by the LiteRT runtime (no checksum for heavy)."""
+    (tmp_path / "pose_landmarker_heavy.task").write_bytes(os.urandom(4096))
+    p = subprocess.run(
+        [*KMO, "analyze", str(SAMPLE), "--json", "--model", "heavy", "--model-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        env={**os.environ, "KMO_MEDIAPIPE_RUNTIME": "litert"},
+    )  # fmt: skip
+    assert p.returncode == ExitCode.BAD_INPUT, p.stderr
+    line = one_error_line(p.stderr)
+    assert "corrupt" in line and "pose_landmarker_heavy.task" in line
 
 
 # The real CLI in a child process whose overlay writer parks after a few frames: the test

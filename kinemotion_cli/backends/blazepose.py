@@ -3,9 +3,8 @@
 The ``.task`` file is a zip of two TFLite models: a person detector (224x224 input, 2254
 SSD anchors, 4 key points per box: hip centre and a point on the circle round the body) and
 a landmark model (256x256 crop of a rotated square around the person; 39 points, of which
-33 are BlazePose's). This
-module does what MediaPipe's PoseLandmarker graph does around the two models, in NumPy and
-OpenCV, so that a frame costs the two inferences and little else:
+33 are BlazePose's). This module does what MediaPipe's PoseLandmarker graph does around the
+two models, in NumPy and OpenCV, so that a frame costs the two inferences and little else:
 
 detector input (the whole frame letterboxed) -> anchors decoded -> weighted non-maximum
 suppression -> a rotated square per person (centre at the hips, side 2 x 1.25 x the circle
@@ -123,7 +122,7 @@ def decode_detections(
     """Raw detector outputs ``(2254, 12)``, ``(2254,)`` -> scores ``(n,)`` and boxes
     ``(n, 12)`` in input units [0, 1]: x, y, w, h of the box centre and size, then four
     key points (x, y), above ``min_score``."""
-    score = _sigmoid(np.clip(logits, -100.0, 100.0))
+    score = _sigmoid(logits)
     keep = score >= min_score
     raw = boxes[keep] / DETECTOR_SIZE
     anchor = ANCHORS[keep]
@@ -203,25 +202,16 @@ def read_task(path: Path) -> tuple[bytes, bytes]:
         return z.read("pose_detector.tflite"), z.read("pose_landmarks_detector.tflite")
 
 
-@dataclass(frozen=True)
-class Pose:
-    """One person: ``points`` ``(33, 3)`` x, y in frame pixels and visibility; ``roi`` the
-    crop it was found in."""
-
-    points: np.ndarray
-    presence: float
-    roi: Roi
-
-
 class BlazePose:
-    """The two BlazePose models on LiteRT, one thread each (stateless between frames)."""
+    """The two BlazePose models on LiteRT, single-threaded (kmo runs one per core), stateless
+    between frames."""
 
-    def __init__(self, task_path: Path, threads: int = 1) -> None:
+    def __init__(self, task_path: Path) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
         detector, landmarks = read_task(task_path)
-        self._det = Interpreter(model_content=detector, num_threads=threads)
-        self._lmk = Interpreter(model_content=landmarks, num_threads=threads)
+        self._det = Interpreter(model_content=detector, num_threads=1)
+        self._lmk = Interpreter(model_content=landmarks, num_threads=1)
         for it in (self._det, self._lmk):
             it.allocate_tensors()
         self._det_in = self._det.get_input_details()[0]["index"]
@@ -249,8 +239,9 @@ class BlazePose:
             rois.append(roi_from_points(kp[0], kp[1]))
         return rois
 
-    def landmarks(self, image: np.ndarray, roi: Roi) -> Pose | None:
-        """The person in ``roi``, or None when the model says nobody is there."""
+    def landmarks(self, image: np.ndarray, roi: Roi) -> np.ndarray | None:
+        """The person in ``roi``: ``(33, 3)`` x, y in frame pixels and visibility; None when
+        the model says nobody is there."""
         x = crop(image, roi, LANDMARK_SIZE).astype(np.float32) * (1.0 / 255.0)
         self._lmk.set_tensor(self._lmk_in, x[None])
         self._lmk.invoke()
@@ -260,10 +251,9 @@ class BlazePose:
         raw = self._lmk.get_tensor(self._lmk_points).reshape(N_LANDMARKS, 5).astype(np.float64)
         heat = self._lmk.get_tensor(self._lmk_heat)[0]
         xy = refine_on_heatmap(raw[:N_POSE, :2] / LANDMARK_SIZE, heat)
-        points = np.column_stack([project(xy, roi), _sigmoid(raw[:N_POSE, 3])])
-        return Pose(points, presence, roi)
+        return np.column_stack([project(xy, roi), _sigmoid(raw[:N_POSE, 3])])
 
-    def infer(self, image: np.ndarray, max_people: int) -> list[Pose]:
+    def infer(self, image: np.ndarray, max_people: int) -> list[np.ndarray]:
         """Every person in ``image`` (up to ``max_people``): the detector, then the landmark
         model on the crop round each person it found."""
         poses = (self.landmarks(image, roi) for roi in self.detect(image, max_people))

@@ -21,6 +21,7 @@ import contextlib
 import io
 import os
 import time
+import zipfile
 from dataclasses import replace
 
 import numpy as np
@@ -108,7 +109,7 @@ class MediaPipeBackend:
                     self._model = BlazePose(path)
                 else:
                     self._model = _tasks_landmarker(path, self._num_poses)
-        except (RuntimeError, ValueError, KeyError, OSError) as exc:
+        except (RuntimeError, ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
             raise KmoError(
                 f"cannot load MediaPipe model {path} ({str(exc).splitlines()[0][:120]}); "
                 "the file is corrupt: delete it or point --model-dir to a good copy."
@@ -128,7 +129,7 @@ class MediaPipeBackend:
     def infer(self, image: np.ndarray, t_s: float) -> list[np.ndarray]:
         if self._runtime == "tasks":
             return self._infer_tasks(image)
-        return [blazepose_to_halpe26(p.points) for p in self._model.infer(image, self._num_poses)]
+        return [blazepose_to_halpe26(p) for p in self._model.infer(image, self._num_poses)]
 
     def _infer_tasks(self, image: np.ndarray) -> list[np.ndarray]:
         import mediapipe as mp
