@@ -31,35 +31,28 @@ def main() -> None:
     args = ap.parse_args()
 
     import av
-    import mediapipe as mp
-    from mediapipe.tasks.python import BaseOptions, vision
 
     from kinemotion_cli.backends.blazepose import BlazePose
+    from kinemotion_cli.backends.mediapipe import tasks_landmarker, tasks_poses
 
     task = ROOT / "kinemotion_cli" / "models" / f"pose_landmarker_{args.model}.task"
-    opts = vision.PoseLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=str(task)),
-        running_mode=vision.RunningMode.IMAGE,
-        num_poses=2,
-    )
-    graph = vision.PoseLandmarker.create_from_options(opts)
+    graph = tasks_landmarker(task, 2)
     litert = BlazePose(task)
     dist, vis, differ, t_graph, t_litert, n = [], [], 0, 0.0, 0.0, 0
     with av.open(args.video) as container:
         for frame in container.decode(video=0):
-            image = np.ascontiguousarray(frame.to_ndarray(format="rgb24"))
+            image = frame.to_ndarray(format="rgb24")
             h, w = image.shape[:2]
             t0 = time.perf_counter()
-            theirs = graph.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=image))
+            theirs = tasks_poses(graph, image)
             t1 = time.perf_counter()
             ours = litert.infer(image, 2)
             t2 = time.perf_counter()
             t_graph, t_litert, n = t_graph + t1 - t0, t_litert + t2 - t1, n + 1
-            if len(ours) != len(theirs.pose_landmarks):
+            if len(ours) != len(theirs):
                 differ += 1
                 continue
-            for pose, mine in zip(theirs.pose_landmarks, ours):
-                ref = np.array([[p.x * w, p.y * h, p.visibility] for p in pose])
+            for ref, mine in zip(theirs, ours):
                 dist.append(np.hypot(*(ref[:, :2] - mine[:, :2]).T))
                 vis.append(np.abs(ref[:, 2] - mine[:, 2]))
     graph.close()

@@ -11,6 +11,7 @@ import pytest
 
 from kinemotion_cli.backends import BackendOptions, create
 from kinemotion_cli.backends import blazepose as bp
+from kinemotion_cli.backends.mediapipe import tasks_landmarker, tasks_poses
 from kinemotion_cli.errors import KmoError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,25 +82,13 @@ def _frames(n: int) -> list[np.ndarray]:
 
 
 def test_litert_finds_the_landmarks_mediapipe_finds() -> None:
-    import mediapipe as mp
-    from mediapipe.tasks.python import BaseOptions, vision
-
-    opts = vision.PoseLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=str(TASK)),
-        running_mode=vision.RunningMode.IMAGE,
-        num_poses=2,
-    )
-    landmarker = vision.PoseLandmarker.create_from_options(opts)
+    landmarker = tasks_landmarker(TASK, 2)
     model = bp.BlazePose(TASK)
     diffs = []
     for image in _frames(6):
-        h, w = image.shape[:2]
-        rgb = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
-        theirs = landmarker.detect(rgb)
-        ours = model.infer(image, 2)
-        assert len(ours) == len(theirs.pose_landmarks) == 1
-        ref = np.array([[p.x * w, p.y * h] for p in theirs.pose_landmarks[0]])
-        diffs.append(np.hypot(*(ref - ours[0][:, :2]).T))
+        theirs, ours = tasks_poses(landmarker, image), model.infer(image, 2)
+        assert len(ours) == len(theirs) == 1
+        diffs.append(np.hypot(*(theirs[0][:, :2] - ours[0][:, :2]).T))
     landmarker.close()
     d = np.concatenate(diffs)
     assert np.median(d) < 0.5 and np.percentile(d, 95) < 2.0  # px, in a 540x960 frame

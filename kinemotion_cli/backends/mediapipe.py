@@ -9,10 +9,10 @@ each person), every frame on its own (MediaPipe's IMAGE mode):
   smaller in memory.
 
 VIDEO mode (MediaPipe's tracking of one pose) smooths the landmarks over time, which put
-every event 6-18 ms late, so kmo does not use it. Crops taken from the previous frame's
-landmarks (that tracking without the smoothing) made the standing feet jitter 8 times more
-than the detector's crops (the crop follows the landmarks' own noise), so kmo does not use
-that either.
+every event 6-18 ms late, so kmo does not use it. Crops taken from an earlier frame's
+landmarks (that tracking without the smoothing) made the standing feet jitter 6-11 times
+more than the detector's crops (the crop follows the landmarks' own noise; two clips, crops
+1-4 frames old), so kmo does not use that either.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ class MediaPipeBackend:
                 if self._runtime == "litert":
                     self._model = BlazePose(path)
                 else:
-                    self._model = _tasks_landmarker(path, self._num_poses)
+                    self._model = tasks_landmarker(path, self._num_poses)
         except (RuntimeError, ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
             raise KmoError(
                 f"cannot load MediaPipe model {path} ({str(exc).splitlines()[0][:120]}); "
@@ -128,26 +128,10 @@ class MediaPipeBackend:
 
     def infer(self, image: np.ndarray, t_s: float) -> list[np.ndarray]:
         if self._runtime == "tasks":
-            return self._infer_tasks(image)
-        return [blazepose_to_halpe26(p) for p in self._model.infer(image, self._num_poses)]
-
-    def _infer_tasks(self, image: np.ndarray) -> list[np.ndarray]:
-        import mediapipe as mp
-
-        h, w = image.shape[:2]
-        mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
-        result = self._model.detect(mp_image)
-        people = []
-        for pose in result.pose_landmarks:
-            arr = np.array(
-                [
-                    [lm.x * w, lm.y * h, lm.visibility if lm.visibility is not None else 1.0]
-                    for lm in pose
-                ],
-                dtype=np.float64,
-            )
-            people.append(blazepose_to_halpe26(arr))
-        return people
+            poses = tasks_poses(self._model, image)
+        else:
+            poses = self._model.infer(image, self._num_poses)
+        return [blazepose_to_halpe26(p) for p in poses]
 
     def twin(self) -> MediaPipeBackend:
         """An identical, independent instance: IMAGE mode keeps no state between frames, so
@@ -161,7 +145,7 @@ class MediaPipeBackend:
             close()
 
 
-def _tasks_landmarker(path, num_poses: int):
+def tasks_landmarker(path, num_poses: int):
     """MediaPipe's own PoseLandmarker in IMAGE mode."""
     from mediapipe.tasks.python import BaseOptions, vision
 
@@ -174,3 +158,19 @@ def _tasks_landmarker(path, num_poses: int):
         min_tracking_confidence=0.5,
     )
     return vision.PoseLandmarker.create_from_options(opts)
+
+
+def tasks_poses(landmarker, image: np.ndarray) -> list[np.ndarray]:
+    """The people MediaPipe's PoseLandmarker finds in an RGB frame: ``(33, 3)`` BlazePose
+    points, x and y in the frame's pixels, and visibility (as ``BlazePose.infer`` gives)."""
+    import mediapipe as mp
+
+    h, w = image.shape[:2]
+    mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
+    return [
+        np.array(
+            [[lm.x * w, lm.y * h, 1.0 if lm.visibility is None else lm.visibility] for lm in pose],
+            dtype=np.float64,
+        )
+        for pose in landmarker.detect(mp_image).pose_landmarks
+    ]
