@@ -212,3 +212,22 @@ def test_a_drop_is_timed_from_the_whole_fall_when_the_trunk_lags_near_the_floor(
     drop = find_drop(body, fl, 0, fl.ppm()[0])
     assert drop is not None
     assert abs(drop.leave - truth.events["box_leave_s"]) < 0.005
+
+
+def test_feet_drawn_below_the_floor_as_the_person_is_found_do_not_hide_the_stance() -> None:
+    """A pose model that has just found the athlete (a small figure behind a bystander, first
+    seen 0.3 s before takeoff) draws the feet 50 px below the floor for 50 ms while the trunk
+    is where it stands. That is not the floor the feet left (a foot gets further from its
+    level only with the body): the stance before the takeoff is still found."""
+    fps = 240
+    t, lm, truth = series("cmj", fps)
+    takeoff = truth.events["takeoff_s"]
+    first = int(np.searchsorted(t, takeoff - 0.3))
+    lm[:first] = np.nan
+    off = slice(first, first + int(0.05 * fps))
+    lm[off, list(HEEL_TOE), 1] += 50.0
+    body = build_body(t, lm, fps)
+    flights, _ = find_flights(body)
+    (fl,) = flights
+    assert abs(fl.takeoff - takeoff) < 0.004
+    assert abs(fl.landing - truth.events["landing_s"]) < 0.004

@@ -349,8 +349,15 @@ def _planted_run(
             t_end = body.t[order[p - 1]]
             beyond = order[p:][np.abs(body.t[order[p:]] - t_end) <= 0.3]
             further = away * (level - y[beyond])  # > 0: nearer the apex side than the level
-            # a pause in mid-air has the real level well below it, by a good part of the rise
-            if not (np.isfinite(further).any() and np.nanmin(further) < -max(3 * thr, 0.5 * rise)):
+            # A pause in mid-air has the real level well below it, by a good part of the
+            # rise, and the body was there too: a foot gets further from its level only
+            # with the trunk (it falls from a box, it rose from the floor). A foot drawn far
+            # off while the trunk stays (a pose model that has just found the person) is not.
+            trunk = body.trunk_y
+            trunk_further = away * (np.nanmedian(trunk[order[start:p]]) - trunk[beyond])
+            with_body = ~(np.nan_to_num(trunk_further, nan=-np.inf) > 0.5 * further)
+            below = np.nan_to_num(further, nan=0.0) < -max(3 * thr, 0.5 * rise)
+            if not np.any(below & with_body):
                 return start, p
         if p == start:
             p += 1

@@ -10,6 +10,13 @@ can differ from ``make accuracy`` only where a failed measurement was retried on
 
     python -m tests.groundtruth.replay --dump [--jobs 2]    # once, ~13 min
     python -m tests.groundtruth.replay [--cases a,b] [--json out.json]
+    python -m tests.groundtruth.replay --jitter 0.3 --seeds 3   # how robust is the logic?
+
+``--jitter`` adds seeded Gaussian noise (px) to every landmark of the pickled pose run
+before measuring, ``--seeds`` times per case: a sub-pixel change of the pose input (another
+runtime, another colour conversion) must not move events across their bounds. It prints
+each case's results per seed, the cases whose verdict changes between seeds, and the
+flight-time error distribution over all seeds.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ import pickle
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+import numpy as np
 
 from .accuracy import ROOT, case_key, evaluate_case, generator_hash, normalize_kmo, summarize
 
@@ -48,16 +57,55 @@ def _dump_one(args: tuple[str, str]) -> str:
     return name
 
 
-def replay(name: str, blob: dict) -> dict:
+def jittered(run, px: float, seed: int):
+    """``run`` with seeded Gaussian noise of ``px`` pixels added to every landmark's x, y."""
+    import dataclasses
+
+    if px <= 0:
+        return run
+    rng = np.random.default_rng(seed)
+    people = []
+    for frame in run.people:
+        out = []
+        for p in frame:
+            q = np.array(p, dtype=float, copy=True)
+            q[:, :2] += rng.normal(0.0, px, size=(q.shape[0], 2))
+            out.append(q)
+        people.append(out)
+    return dataclasses.replace(run, people=tuple(people))
+
+
+def replay(name: str, blob: dict, jitter: float = 0.0, seed: int = 0) -> dict:
     """The kmo result of one dumped case, measured by the current analysis code."""
+    import zlib
+
     from kinemotion_cli import report
     from kinemotion_cli.pipeline import measure
 
-    m = measure(blob["info"], blob["decode"], blob["camera"], blob["run"])
+    run = jittered(blob["run"], jitter, zlib.crc32(f"{name}/{seed}".encode()))
+    m = measure(blob["info"], blob["decode"], blob["camera"], run)
     if m.error is not None:
         return normalize_kmo(report.error_dict(blob["video"], m.error.message, m.error.code),
                              int(m.error.code))  # fmt: skip
     return normalize_kmo(report.to_dict(m), 0)
+
+
+def _replay_one(job: tuple[str, int, float]) -> tuple[dict, str]:
+    n, seed, jitter = job
+    from .cases import case_tags
+
+    blob = pickle.loads((DUMPS / f"{n}.pkl").read_bytes())
+    video = Path(blob["video"])
+    truth = json.loads(video.with_name(video.stem + ".truth.json").read_text())
+    r = evaluate_case(n, case_tags(n, truth), truth, replay(n, blob, jitter, seed))
+    r["seed"] = seed
+    errs = [
+        " ".join(f"{k[:-2]} {v:+.1f}" for k, v in row["errors"].items()
+                 if k in ("takeoff_s", "landing_s", "flight_time_s"))
+        for row in r["rows"]
+    ]  # fmt: skip
+    tag = f" [seed {seed}]" if jitter > 0 else ""
+    return r, f"{'PASS' if r['pass'] else 'FAIL'} {n}{tag} exit {r['exit_code']} {' | '.join(errs)}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,8 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=ROOT / "build" / "accuracy")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None, help="write the results as JSON")
+    ap.add_argument("--jitter", type=float, default=0.0, help="landmark noise added, px")
+    ap.add_argument("--seeds", type=int, default=1, help="noise draws per case")
     args = ap.parse_args(argv)
-    from .cases import CASES, case_tags
+    from .cases import CASES
 
     names = args.cases.split(",") if args.cases else list(CASES)
     if args.dump:
@@ -78,25 +128,29 @@ def main(argv: list[str] | None = None) -> int:
             for n in ex.map(_dump_one, todo):
                 print(f"dumped {n}", file=sys.stderr, flush=True)
         return 0
-    results = []
-    for n in names:
-        path = DUMPS / f"{n}.pkl"
-        if not path.exists():
-            print(f"{n}: no dump", file=sys.stderr)
-            continue
-        blob = pickle.loads(path.read_bytes())
-        video = Path(blob["video"])
-        truth = json.loads(video.with_name(video.stem + ".truth.json").read_text())
-        r = evaluate_case(n, case_tags(n, truth), truth, replay(n, blob))
-        results.append(r)
-        errs = [
-            " ".join(f"{k[:-2]} {v:+.1f}" for k, v in row["errors"].items()
-                     if k in ("takeoff_s", "landing_s", "flight_time_s"))
-            for row in r["rows"]
-        ]  # fmt: skip
-        print(f"{'PASS' if r['pass'] else 'FAIL'} {n} exit {r['exit_code']} {' | '.join(errs)}")
-    o = summarize(results)["overall"]
-    print(f"{o['cases_passed']}/{o['cases']} passed; found {o['found']}/{o['jumps']}")
+    jobs = [(n, seed, args.jitter) for n in names for seed in range(max(1, args.seeds))]
+    jobs = [j for j in jobs if (DUMPS / f"{j[0]}.pkl").exists()]
+    with ProcessPoolExecutor(max(1, args.jobs)) as ex:
+        done = list(ex.map(_replay_one, jobs))
+    results = [r for r, _ in done]
+    verdicts: dict[str, list[bool]] = {}
+    flights = []
+    for r, line in done:
+        print(line)
+        verdicts.setdefault(r["case"], []).append(bool(r["pass"]))
+        flights += [abs(row["errors"]["flight_time_s"]) for row in r["rows"]
+                    if row["errors"].get("flight_time_s") is not None]  # fmt: skip
+    for seed in range(max(1, args.seeds)):
+        o = summarize(results[seed :: max(1, args.seeds)])["overall"]
+        print(
+            f"seed {seed}: {o['cases_passed']}/{o['cases']} passed; found {o['found']}/{o['jumps']}"
+        )
+    flips = sorted(n for n, v in verdicts.items() if len(set(v)) > 1)
+    print(f"verdict changes between seeds: {len(flips)} {' '.join(flips)}")
+    if flights:
+        f = np.array(flights)
+        print(f"|flight error| ms over all seeds: median {np.median(f):.1f}, "
+              f"p90 {np.percentile(f, 90):.1f}, worst {f.max():.1f}, n {f.size}")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
     return 0
