@@ -11,7 +11,13 @@ from kinemotion_cli.jumps import analyze
 from kinemotion_cli.jumps.body import HEEL_TOE, TRUNK, build_body
 from kinemotion_cli.jumps.common import G
 from kinemotion_cli.jumps.contact import Contact
-from kinemotion_cli.jumps.flight import _pick, find_drop, find_flights, trunk_tops
+from kinemotion_cli.jumps.flight import (
+    _on_the_ground_inside,
+    _pick,
+    find_drop,
+    find_flights,
+    trunk_tops,
+)
 from tests.landmark_series import PPM, series
 
 EXACT_S = 0.001  # noise-free series: exact up to the fits' search grids
@@ -231,3 +237,23 @@ def test_feet_drawn_below_the_floor_as_the_person_is_found_do_not_hide_the_stanc
     (fl,) = flights
     assert abs(fl.takeoff - takeoff) < 0.004
     assert abs(fl.landing - truth.events["landing_s"]) < 0.004
+
+
+def test_a_foot_that_stays_on_the_ground_through_a_flight_is_no_flight() -> None:
+    """A pose model that blends two people can lift one foot and the trunk for a few frames
+    (a 5 cm "jump" in a clip without one). Nobody was in the air where a trusted foot point
+    stays on its level through those frames, even if it is drawn in the air at the apex."""
+    fps = 30
+    t, lm, _ = series("cmj", fps)
+    body = build_body(t, lm, fps)
+    (fl,) = find_flights(body)[0]
+    contacts = [*fl.takeoff_contacts, *fl.landing_contacts]
+    assert _on_the_ground_inside(body, contacts, fl.takeoff, fl.landing) == ""
+    left = [k for k in HEEL_TOE if body.side_of(k) == "left"]
+    inside = np.flatnonzero((t > fl.takeoff) & (t < fl.landing))
+    glued = lm.copy()
+    glued[np.ix_(inside, left, [1])] = lm[inside[0] - 3, left, 1][None, :, None]  # never leaves
+    apex = inside[len(inside) // 2]
+    glued[apex, left, 1] = lm[apex, left, 1]  # ... but is drawn in the air at the apex
+    why = _on_the_ground_inside(build_body(t, glued, fps), contacts, fl.takeoff, fl.landing)
+    assert "stays on the ground" in why

@@ -171,6 +171,27 @@ def _ballistic(body: Body, takeoff: float, landing: float) -> tuple[Parabola | N
     return fit, n_inside, ""
 
 
+def _on_the_ground_inside(
+    body: Body, contacts: list[Contact], takeoff: float, landing: float
+) -> str:
+    """Why the flight is not one, if a trusted contact point stays on its level through it.
+
+    In the air every foot point rides above the levels it left and reaches; the apex alone
+    does not tell (a pose model that swaps a foot for a frame lifts it there). A point whose
+    median height over the frames inside the flight is within its noise of its level, or
+    below it, stood on the ground.
+    """
+    inside = (body.t > takeoff) & (body.t < landing)
+    for c in contacts:
+        if not c.trusted:
+            continue
+        h = c.level - body.y[inside, c.point]
+        h = h[np.isfinite(h)]
+        if h.size >= MIN_INSIDE_FRAMES and np.median(h) <= body.point_noise[c.point]:
+            return f"a foot point stays on the ground through the flight (landmark {c.point})"
+    return ""
+
+
 def find_flights(body: Body) -> tuple[list[Flight], list[str]]:
     """Every flight in the clip, in time order, and why candidates were refused."""
     flights: list[Flight] = []
@@ -193,6 +214,10 @@ def find_flights(body: Body) -> tuple[list[Flight], list[str]]:
         trunk, inside, why = _ballistic(body, takeoff, landing)
         if why:
             refused.append(f"{body.t[i_apex]:.2f} s: {why}")
+            continue
+        grounded = _on_the_ground_inside(body, ups + downs, takeoff, landing)
+        if grounded:
+            refused.append(f"{body.t[i_apex]:.2f} s: {grounded}")
             continue
         ups = [_with_body(body, c, trunk, i_apex, before=True) for c in ups]
         downs = [_with_body(body, c, trunk, i_apex, before=False) for c in downs]
