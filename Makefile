@@ -7,7 +7,7 @@ PEER_VENV ?= build/peer-venv
 PEER_VERSION ?= 0.82.0
 BENCH_REPEATS ?= 5
 
-.PHONY: setup run test test-fast test-ray lint format bench bench-peer bench-ray accuracy accuracy-dense accuracy-litert accuracy-max-side samples fake-models clean
+.PHONY: setup run test test-fast test-ray lint format bench bench-peer bench-ray accuracy accuracy-dense accuracy-litert accuracy-max-side robustness samples fake-models clean
 
 $(BIN)/kmo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ accuracy-litert: setup  ## the same cases with MediaPipe's models on LiteRT (KMO
 
 accuracy-max-side: setup  ## the full-HD cases with the frames shrunk to 1280 px for the model (--max-side 1280): docs/accuracy_max_side_1280.md
 	$(BIN)/python -m tests.groundtruth.accuracy --cache build/accuracy --tags full_hd --out docs/accuracy_max_side_1280.md --json docs/accuracy_max_side_1280.json --jobs 2 -- --max-side 1280
+
+robustness: setup  ## how much sub-pixel landmark noise moves the accuracy cases (needs make accuracy's videos): docs/robustness.md
+	$(BIN)/python -m tests.groundtruth.replay --dump --keep --jobs 2
+	printf '# Robustness of the event logic\n\nWritten by `make robustness` (`tests/groundtruth/replay.py`): the pose output of every `make accuracy` case, measured again after adding seeded Gaussian noise to every landmark (a copied landmark stays a copy).\n\n' > docs/robustness.md
+	$(BIN)/python -m tests.groundtruth.replay --jobs 2 --out docs/robustness.md > /dev/null
+	for j in 0.3 1; do $(BIN)/python -m tests.groundtruth.replay --jobs 2 --jitter $$j --seeds 3 --out docs/robustness.md > /dev/null || exit 1; done
 
 fake-models: setup  ## stand-in RTMPose/RTMO models (test only, marked kmo_standin) tracking the sample videos, in build/fake-models
 	$(BIN)/python -m tests.onnx_fakes --out build/fake-models

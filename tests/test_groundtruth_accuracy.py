@@ -193,3 +193,25 @@ def test_cases_cover_every_scene_and_mechanism() -> None:
     nojump = [n for n, (kw, _) in CASES.items() if kw["jump"] == "none"]
     assert len(nojump) >= 2 and any("steps" in CASES[n][0] for n in nojump)
     assert "fps_low" in case_tags("cmj_front_25")
+
+
+def test_replay_noise_is_seeded_and_keeps_copied_landmarks_copies() -> None:
+    """``replay --jitter``: the same seed gives the same noise, another seed other noise; a
+    landmark the backend copied (BlazePose's one toe for Halpe's two) stays a copy."""
+    import dataclasses
+
+    import numpy as np
+
+    from kinemotion_cli.pipeline import PoseRun, PoseSpec
+    from tests.groundtruth.replay import jittered
+
+    pose = np.column_stack([np.arange(26.0), np.arange(26.0) * 2, np.ones(26)])
+    pose[21] = pose[20]  # a copy
+    run = PoseRun(PoseSpec("mediapipe"), "ok", None, {}, None, ([pose], [pose, pose]), 0.0, 2)
+    a, b, c = jittered(run, 0.3, 1), jittered(run, 0.3, 1), jittered(run, 0.3, 2)
+    moved = a.people[0][0][:, :2] - pose[:, :2]
+    assert 0.1 < float(np.std(moved)) < 0.6 and np.array_equal(a.people[0][0], b.people[0][0])
+    assert not np.array_equal(a.people[0][0], c.people[0][0])
+    assert np.array_equal(a.people[1][1][21], a.people[1][1][20])
+    assert np.array_equal(a.people[0][0][:, 2], pose[:, 2])  # scores untouched
+    assert jittered(run, 0.0, 1) is run and dataclasses.is_dataclass(a)

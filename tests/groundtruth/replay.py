@@ -46,6 +46,11 @@ def _videos(cache: Path, names: list[str]) -> dict[str, Path]:
     return paths
 
 
+def _dumped(pickled: Path, video: Path) -> bool:
+    """Whether ``pickled`` holds the pose stage of ``video`` (its name has the case's hash)."""
+    return pickled.exists() and pickle.loads(pickled.read_bytes())["video"] == str(video)
+
+
 def _dump_one(args: tuple[str, str, Path]) -> str:
     name, video, dumps = args
     from kinemotion_cli.pipeline import PoseSpec, run
@@ -129,13 +134,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dumps", type=Path, default=DUMPS, help="where the pickles are")
     ap.add_argument("--jitter", type=float, default=0.0, help="landmark noise added, px")
     ap.add_argument("--seeds", type=int, default=1, help="noise draws per case")
+    ap.add_argument("--out", type=Path, default=None, help="append the summary to this file")
+    ap.add_argument("--keep", action="store_true", help="--dump: keep existing pickles")
     args = ap.parse_args(argv)
     from .cases import CASES
 
     names = args.cases.split(",") if args.cases else list(CASES)
     if args.dump:
         args.dumps.mkdir(parents=True, exist_ok=True)
-        todo = [(n, str(p), args.dumps) for n, p in _videos(args.cache, names).items()]
+        todo = [(n, str(p), args.dumps) for n, p in _videos(args.cache, names).items()
+                if not (args.keep and _dumped(args.dumps / f"{n}.pkl", p))]  # fmt: skip
         with ProcessPoolExecutor(max(1, args.jobs)) as ex:
             for n in ex.map(_dump_one, todo):
                 print(f"dumped {n}", file=sys.stderr, flush=True)
@@ -153,17 +161,26 @@ def main(argv: list[str] | None = None) -> int:
         verdicts.setdefault(r["case"], []).append(bool(r["pass"]))
         flights += [abs(row["errors"]["flight_time_s"]) for row in r["rows"]
                     if row["errors"].get("flight_time_s") is not None]  # fmt: skip
-    for seed in range(max(1, args.seeds)):
-        o = summarize(results[seed :: max(1, args.seeds)])["overall"]
-        print(
-            f"seed {seed}: {o['cases_passed']}/{o['cases']} passed; found {o['found']}/{o['jumps']}"
+    lines = [f"landmark noise {args.jitter:g} px, {len(seeds)} draw(s) per case:"]
+    for seed in seeds:
+        o = summarize(results[seed :: len(seeds)])["overall"]
+        lines.append(
+            f"- draw {seed}: {o['cases_passed']}/{o['cases']} cases within every bound; "
+            f"found {o['found']}/{o['jumps']}, typed right {o['typed_right']}, "
+            f"extra {o['extra_jumps']}, "
+            f"no-jump clips exit 3: {o['no_jump_exit_3']}/{o['no_jump_cases']}"
         )
     flips = sorted(n for n, v in verdicts.items() if len(set(v)) > 1)
-    print(f"verdict changes between seeds: {len(flips)} {' '.join(flips)}")
+    lines.append(f"- cases whose verdict changes between draws: {len(flips)} {' '.join(flips)}")
     if flights:
         f = np.array(flights)
-        print(f"|flight error| ms over all seeds: median {np.median(f):.1f}, "
-              f"p90 {np.percentile(f, 90):.1f}, worst {f.max():.1f}, n {f.size}")  # fmt: skip
+        lines.append(f"- |flight-time error| over all draws: median {np.median(f):.1f} ms, "
+                     f"90th percentile {np.percentile(f, 90):.1f} ms, worst {f.max():.1f} ms "
+                     f"({f.size} jumps)")  # fmt: skip
+    print("\n".join(lines))
+    if args.out:
+        with args.out.open("a") as fh:
+            fh.write("\n".join(lines) + "\n\n")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
     return 0
