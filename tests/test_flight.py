@@ -257,3 +257,20 @@ def test_a_foot_that_stays_on_the_ground_through_a_flight_is_no_flight() -> None
     glued[apex, left, 1] = lm[apex, left, 1]  # ... but is drawn in the air at the apex
     why = _on_the_ground_inside(build_body(t, glued, fps), contacts, fl.takeoff, fl.landing)
     assert "stays on the ground" in why
+
+
+def test_feet_drawn_higher_for_a_moment_after_touchdown_do_not_hide_the_landing() -> None:
+    """As the body crouches after landing, a pose model can draw the planted feet a few px
+    higher for a few frames (a still stretch above the floor they reached). The floor is
+    where they touched: the jump is found (before, it was "no jump"), and the landing is
+    timed within a frame (those frames, inside the sub-frame fit's window, pull it about
+    half a frame early)."""
+    fps = 50
+    t, lm, truth = series("cmj", fps)
+    landing = truth.events["landing_s"]
+    i = int(np.searchsorted(t, landing)) + 3
+    lm[i : i + 4, list(HEEL_TOE), 1] -= 12.0  # 4 % of the flight's rise: above the noise
+    flights, _ = find_flights(build_body(t, lm, fps))
+    (fl,) = flights
+    assert abs(fl.takeoff - truth.events["takeoff_s"]) < 0.004
+    assert abs(fl.landing - landing) < 1 / fps

@@ -319,8 +319,10 @@ def _planted_run(
     order: np.ndarray,
     away: int,
     thr: float,
+    begin: int = 0,
 ) -> tuple[int, int] | None:
-    """Positions (in ``order``) of the planted run nearest the reference frame.
+    """Positions (in ``order``) of the planted run nearest the reference frame (from
+    position ``begin`` on, when given: the next run after one that was not the level).
 
     Walk from the reference frame (the apex) towards the contact: skip the slow top of the
     path, then the movement, then take the run of still frames. A pause in mid-air (e.g. the
@@ -330,12 +332,12 @@ def _planted_run(
     y = body.y[:, k]
     n = len(order)
     need = _planted_frames(body)
-    p = 0
+    p = begin
     # The top ends where the point moves, or where it is well away from the reference
     # frame's position (its frames in between were not seen: the walk must not pass over
     # them into the stance beyond).
     top = max(3 * thr, TOP_BODY * body.body_px)
-    while p < n and not moving[order[p]] and not abs(y[order[p]] - y[order[0]]) > top:
+    while not begin and p < n and not moving[order[p]] and not abs(y[order[p]] - y[order[0]]) > top:
         p += 1
     while p < n:
         while p < n and moving[order[p]]:
@@ -415,39 +417,47 @@ def contact_event(
             if away * -float(np.median(near)) - lowest <= 2 * thr0:
                 return GROUND, None
         return UNKNOWN, None
-    start, stop = run
-    planted_idx = order[start:stop]  # nearest the reference frame first
-    t_ev = body.t[planted_idx[0]]
-    near_t = np.abs(body.t[planted_idx] - t_ev)
-    use = planted_idx[(near_t >= LEVEL_GUARD_S) & (near_t <= LEVEL_S)]
-    if use.size < 2:
-        use = planted_idx[: max(2, min(len(planted_idx), 3))]
-    vals = y[use]
-    vals = vals[np.isfinite(vals)]
-    if vals.size < 2:
-        return UNKNOWN, None
-    level = float(np.median(vals))
-    level_sd = float(1.25 * sigma / np.sqrt(vals.size))
-    # positions running away from the planted run, towards the reference frame
-    seq = np.concatenate([planted_idx[::-1], order[:start][::-1]])
-    h = away * (level - y[seq])
-    apex_h = float(np.nanmax(h)) if np.isfinite(h).any() else 0.0
-    # Clearly airborne: above the noise and a tenth of the way up; the hinge fit then finds
-    # the moment of leaving from the shape of the path, so this threshold does not bias it.
-    noise_thr = K_NOISE * float(np.hypot(sigma, level_sd))
-    thr = max(noise_thr, CLEAR_SHARE * apex_h)
-    n_pl = len(planted_idx)
-    # Once off its level the point stays off it until the reference frame: a still run it
-    # later stood below (e.g. the box before a drop, seen from the next flight) is not the
-    # level it left from, and a point back at that level at the reference frame is not on
-    # the ground there. Standing below takes as long as a planted run; a frame or two (a
-    # toe joint overshooting as the foot flattens, a wrong pose) is not a level.
-    between = h[n_pl:]
-    grounded = start == 0 or apex_h <= noise_thr
-    # (a point noisier than its estimate may dip 3 noise sigmas; twice that is a real dip)
-    deepest = -2 * noise_thr if grounded else -thr
-    if _longest_run(np.nan_to_num(between, nan=0.0) < deepest) >= _planted_frames(body):
-        return UNKNOWN, None
+    while True:
+        start, stop = run
+        planted_idx = order[start:stop]  # nearest the reference frame first
+        t_ev = body.t[planted_idx[0]]
+        near_t = np.abs(body.t[planted_idx] - t_ev)
+        use = planted_idx[(near_t >= LEVEL_GUARD_S) & (near_t <= LEVEL_S)]
+        if use.size < 2:
+            use = planted_idx[: max(2, min(len(planted_idx), 3))]
+        vals = y[use]
+        vals = vals[np.isfinite(vals)]
+        if vals.size < 2:
+            return UNKNOWN, None
+        level = float(np.median(vals))
+        level_sd = float(1.25 * sigma / np.sqrt(vals.size))
+        # positions running away from the planted run, towards the reference frame
+        seq = np.concatenate([planted_idx[::-1], order[:start][::-1]])
+        h = away * (level - y[seq])
+        apex_h = float(np.nanmax(h)) if np.isfinite(h).any() else 0.0
+        # Clearly airborne: above the noise and a tenth of the way up; the hinge fit then finds
+        # the moment of leaving from the shape of the path, so this threshold does not bias it.
+        noise_thr = K_NOISE * float(np.hypot(sigma, level_sd))
+        thr = max(noise_thr, CLEAR_SHARE * apex_h)
+        n_pl = len(planted_idx)
+        # Once off its level the point stays off it until the reference frame: a still run it
+        # later stood below (e.g. the box before a drop, seen from the next flight) is not the
+        # level it left from, and a point back at that level at the reference frame is not on
+        # the ground there. Standing below takes as long as a planted run; a frame or two (a
+        # toe joint overshooting as the foot flattens, a wrong pose) is not a level.
+        between = h[n_pl:]
+        grounded = start == 0 or apex_h <= noise_thr
+        # (a point noisier than its estimate may dip 3 noise sigmas; twice that is a real dip)
+        deepest = -2 * noise_thr if grounded else -thr
+        if _longest_run(np.nan_to_num(between, nan=0.0) < deepest) < _planted_frames(body):
+            break
+        # An arrival: the point reached a lower level before this still run, which is then
+        # the pose model drawing the planted foot higher for a few frames as the body
+        # crouches; the stance goes on, and so does the search (within the window). A
+        # departure's lower level further on is another stance (the floor below a box).
+        run = None if before else _planted_run(body, k, still, moving, order, away, thr0, stop)
+        if run is None:
+            return UNKNOWN, None
     if grounded:
         return GROUND, None
     above = np.isfinite(h) & (h > thr)
