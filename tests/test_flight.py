@@ -220,6 +220,8 @@ def test_a_drop_is_timed_from_the_whole_fall_when_the_trunk_lags_near_the_floor(
     assert abs(drop.leave - truth.events["box_leave_s"]) < 0.005
 
 
+@pytest.mark.filterwarnings("ignore:All-NaN slice:RuntimeWarning")  # as analyze() does
+@pytest.mark.filterwarnings("ignore:Mean of empty slice:RuntimeWarning")
 def test_feet_drawn_below_the_floor_as_the_person_is_found_do_not_hide_the_stance() -> None:
     """A pose model that has just found the athlete (a small figure behind a bystander, first
     seen 0.3 s before takeoff) draws the feet 50 px below the floor for 50 ms while the trunk
