@@ -22,13 +22,18 @@ flight-time error distribution over all seeds.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import pickle
 import sys
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+
+from kinemotion_cli import pipeline, report
+from kinemotion_cli.pipeline import PoseRun, PoseSpec
 
 from .accuracy import ROOT, case_key, evaluate_case, generator_hash, normalize_kmo, summarize
 
@@ -53,9 +58,7 @@ def _dumped(pickled: Path, video: Path) -> bool:
 
 def _dump_one(args: tuple[str, str, Path]) -> str:
     name, video, dumps = args
-    from kinemotion_cli.pipeline import PoseSpec, run
-
-    (m,) = run(video, [PoseSpec("auto")])
+    (m,) = pipeline.run(video, [PoseSpec("auto")])
     blob = {"video": video, "info": m.video, "decode": m.decode, "camera": m.camera}
     blob["run"] = m.run
     (dumps / f"{name}.pkl").write_bytes(pickle.dumps(blob))
@@ -69,10 +72,8 @@ def _copies(p: np.ndarray) -> list[tuple[int, int]]:
             if np.all(np.isfinite(xy[b])) and np.array_equal(xy[a], xy[b])]  # fmt: skip
 
 
-def jittered(run, px: float, seed: int):
+def jittered(run: PoseRun, px: float, seed: int) -> PoseRun:
     """``run`` with seeded Gaussian noise of ``px`` pixels added to every landmark's x, y."""
-    import dataclasses
-
     if px <= 0:
         return run
     rng = np.random.default_rng(seed)
@@ -93,13 +94,8 @@ def jittered(run, px: float, seed: int):
 
 def replay(name: str, blob: dict, jitter: float = 0.0, seed: int = 0) -> dict:
     """The kmo result of one dumped case, measured by the current analysis code."""
-    import zlib
-
-    from kinemotion_cli import report
-    from kinemotion_cli.pipeline import measure
-
-    run = jittered(blob["run"], jitter, zlib.crc32(f"{name}/{seed}".encode()))
-    m = measure(blob["info"], blob["decode"], blob["camera"], run)
+    pose = jittered(blob["run"], jitter, zlib.crc32(f"{name}/{seed}".encode()))
+    m = pipeline.measure(blob["info"], blob["decode"], blob["camera"], pose)
     if m.error is not None:
         return normalize_kmo(report.error_dict(blob["video"], m.error.message, m.error.code),
                              int(m.error.code))  # fmt: skip
