@@ -276,3 +276,23 @@ def test_feet_drawn_higher_for_a_moment_after_touchdown_do_not_hide_the_landing(
     (fl,) = flights
     assert abs(fl.takeoff - truth.events["takeoff_s"]) < 0.004
     assert abs(fl.landing - landing) < 1 / fps
+
+
+def test_a_body_not_pushed_up_into_its_flight_did_not_take_off(monkeypatch) -> None:
+    """A pose model can draw a standing person's feet and body up and down along a parabola
+    for a few frames (a small athlete, a blend with a partner). Leaving the floor takes a
+    push: the trunk rises before takeoff by at least g / (mean push acceleration) of the
+    flight's rise. A body that was no lower before such a "flight" never took off; the same
+    candidate passes every other check."""
+    fps = 30
+    t, lm, truth = series("none", fps, standing_s=2.0)
+    assert truth["jumps"] == []
+    t0, dur = 1.0, 0.35
+    s = np.clip(t - t0, 0.0, dur)
+    lifted = lm.copy()
+    lifted[:, :, 1] -= (PPM * G / 2 * s * (dur - s))[:, None]  # the whole body, no push
+    flights, refused = find_flights(build_body(t, lifted, fps))
+    assert flights == [] and any("not pushed up into the flight" in r for r in refused)
+    monkeypatch.setattr("kinemotion_cli.jumps.flight.MAX_PUSH_G", float("inf"))
+    (fl,) = find_flights(build_body(t, lifted, fps))[0]
+    assert abs(fl.takeoff - t0) < 1 / fps and abs(fl.landing - (t0 + dur)) < 1 / fps

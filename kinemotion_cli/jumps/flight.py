@@ -34,6 +34,9 @@ CANDIDATE_CUTOFF_HZ = 6.0  # the trunk is smoothed this much to find candidate t
 MAX_TRUNK_RMS = 0.03  # the trunk's parabola fits within 3 % of body height (RMS)
 MIN_BOX_M = 0.1  # drop-jump boxes are higher than a step (20-60 cm in practice)
 TOLD_APART_FRAMES = 0.25  # points' events closer than this share of a frame are one event
+PUSH_S = 0.5  # a push-off (the trunk rising from its lowest point to takeoff) lasts at most this
+PUSH_SEEN_S = 0.1  # ... and is judged only where the trunk was seen this long before takeoff
+MAX_PUSH_G = 6.0  # ... with a mean net upward acceleration below 6 g (hops peak at 3-4 g)
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,30 @@ def _on_the_ground_inside(
     return ""
 
 
+def _no_push_off(body: Body, trunk: Parabola, takeoff: float) -> str:
+    """Why the flight is not one, if the trunk was not pushed up into it.
+
+    To leave the floor at speed v the body is pushed up from a lower position: with a mean
+    net upward acceleration A, the trunk rises v^2 / 2A before takeoff, and the flight then
+    rises v^2 / 2g, so the push is at least g / A of the flight's rise. A trunk that was
+    no lower (beyond its noise) in the half second before takeoff than a sixth of that
+    rise did not take off: a pose model drew the feet of a standing person up and down.
+    A clip that starts less than 0.1 s before takeoff (or a trunk not seen then) is no
+    evidence either way.
+    """
+    rise = float(trunk(takeoff) - trunk(trunk.vertex()))  # image y points down
+    sel = (body.t >= takeoff - PUSH_S) & (body.t <= takeoff) & np.isfinite(body.trunk_y)
+    if not rise > 0 or sel.sum() < 3 or body.t[sel][0] > takeoff - PUSH_SEEN_S:
+        return ""
+    push = float(np.max(body.trunk_y[sel]) - trunk(takeoff))
+    if push < rise / MAX_PUSH_G - 2.0 * body.noise_px:
+        return (
+            f"the trunk was not pushed up into the flight ({push:.1f} px lower before takeoff, "
+            f"{rise:.1f} px of rise)"
+        )
+    return ""
+
+
 def find_flights(body: Body) -> tuple[list[Flight], list[str]]:
     """Every flight in the clip, in time order, and why candidates were refused."""
     flights: list[Flight] = []
@@ -223,6 +250,10 @@ def find_flights(body: Body) -> tuple[list[Flight], list[str]]:
         downs = [_with_body(body, c, trunk, i_apex, before=False) for c in downs]
         takeoff, sd_to, c_to = _pick(ups, latest=True, frame=1.0 / body.fps)
         landing, sd_ld, c_ld = _pick(downs, latest=False, frame=1.0 / body.fps)
+        no_push = _no_push_off(body, trunk, takeoff)
+        if no_push:
+            refused.append(f"{body.t[i_apex]:.2f} s: {no_push}")
+            continue
         flights.append(Flight(takeoff, landing, sd_to, sd_ld, i_apex, c_to, c_ld, trunk, inside))
     return flights, refused
 
