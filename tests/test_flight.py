@@ -66,6 +66,19 @@ def test_the_stated_sd_counts_a_copied_landmark_once_and_keeps_model_disagreemen
     assert sigma == pytest.approx(np.hypot(0.001 / np.sqrt(2), 0.006))
 
 
+def test_points_that_disagree_with_none_confirming_another_widen_the_stated_sd() -> None:
+    """Two points 30 ms apart (far beyond their 1 ms noise): neither confirms the other, the
+    last to leave still decides, but the event lies somewhere between them, so its sd is at
+    least half the gap (stated as 1 ms before, while the truth could be 30 ms away)."""
+    apart = [_contact(1.000, 0.001), _contact(1.030, 0.001)]
+    time, sigma, _ = _pick(apart, latest=True, frame=1 / 60)
+    assert time == pytest.approx(1.030)
+    assert sigma == pytest.approx(np.hypot(0.001, 0.015))
+    together = [_contact(1.000, 0.001), _contact(1.001, 0.001)]  # one confirms the other
+    _, sigma, _ = _pick(together, latest=True, frame=1 / 60)
+    assert sigma < 0.002
+
+
 def test_a_heel_is_never_the_takeoff_or_landing_while_its_own_toe_is_off_the_floor() -> None:
     """A heel rise: both heels leave together 40 ms before the toes, whose two estimates
     (one per foot) disagree by more than their noise. The heels confirm each other, but a

@@ -122,7 +122,8 @@ def _pick(
     # landmark derived from the same one, such as BlazePose's copy of a toe, does not count).
     distinct = list({(round(c.time, 9), round(c.level, 6)): c for c in timed}.values())
     ranked = sorted(distinct, key=lambda c: -sign * c.time)
-    edge = next((c for c in ranked if any(o is not c and agree(o, c) for o in ranked)), ranked[0])
+    confirmed = [c for c in ranked if any(o is not c and agree(o, c) for o in ranked)]
+    edge = confirmed[0] if confirmed else ranked[0]
     group = [c for c in timed if 0 <= sign * (edge.time - c.time) <= close(c, edge)]
     w = np.array([1.0 / max(c.sigma, 1e-4) ** 2 for c in group])
     time = float(np.sum(w * [c.time for c in group]) / w.sum())
@@ -132,6 +133,11 @@ def _pick(
     w1 = np.array([1.0 / max(c.sigma, 1e-4) ** 2 for c in once])
     model = float(np.sum(w1 * [c.model_sd for c in once]) / w1.sum())
     sigma = float(np.hypot(1.0 / np.sqrt(w1.sum()), model))
+    if not confirmed and len(ranked) > 1:
+        # No point confirms another: the event lies among points that disagree beyond
+        # their noise, whichever is taken, and its sd says so (at least half the gap to the
+        # next one).
+        sigma = float(np.hypot(sigma, 0.5 * abs(ranked[1].time - edge.time)))
     return time, sigma, tuple(trusted)
 
 
