@@ -309,3 +309,22 @@ def test_a_body_not_pushed_up_into_its_flight_did_not_take_off(monkeypatch) -> N
     monkeypatch.setattr("kinemotion_cli.jumps.flight.MAX_PUSH_G", float("inf"))
     (fl,) = find_flights(build_body(t, lifted, fps))[0]
     assert abs(fl.takeoff - t0) < 1 / fps and abs(fl.landing - (t0 + dur)) < 1 / fps
+
+
+@pytest.mark.parametrize("fps", [30, 60, 120])
+def test_trunk_frames_drawn_off_the_path_in_the_air_do_not_bend_the_flight(fps: int) -> None:
+    """A pose model can draw the trunk far off the body's path for a few frames in the air
+    (a blend with somebody beside the jumper). The flight is one parabola: those frames are
+    left out of it, so the takeoff and landing re-timed on it stay exact (a least-squares
+    parabola through them, 40 px low over 0.1 s, put the takeoff 17-19 ms early) and the
+    curvature is g at the body's scale."""
+    t, lm, truth = series("cmj", fps)
+    takeoff, landing = truth.events["takeoff_s"], truth.events["landing_s"]
+    clean = find_flights(build_body(t, lm, fps))[0][0]
+    blend = lm.copy()
+    middle = np.flatnonzero(np.abs(t - (takeoff + landing) / 2) <= 0.05)
+    blend[np.ix_(middle, list(TRUNK), [1])] += 40.0
+    (fl,) = find_flights(build_body(t, blend, fps))[0]
+    assert abs(fl.takeoff - takeoff) < EXACT_S and abs(fl.landing - landing) < EXACT_S
+    assert fl.trunk.a == pytest.approx(clean.trunk.a, rel=1e-6)
+    assert fl.trunk.n == clean.trunk.n - len(middle)

@@ -167,7 +167,7 @@ def _ballistic(body: Body, takeoff: float, landing: float) -> tuple[Parabola | N
     n_inside = int(inside.sum())
     if n_inside < MIN_INSIDE_FRAMES:
         return None, n_inside, f"only {n_inside} frame(s) in the air"
-    fit = fit_parabola(t[inside], body.trunk_y[inside])
+    fit = _robust_parabola(t[inside], body.trunk_y[inside], MAX_TRUNK_RMS * body.body_px)
     if fit is None:
         return None, n_inside, "the trunk is not tracked in the air"
     if fit.a <= 0:
@@ -178,6 +178,56 @@ def _ballistic(body: Body, takeoff: float, landing: float) -> tuple[Parabola | N
     if fit.n >= 5 and fit.rms > MAX_TRUNK_RMS * body.body_px:
         return fit, n_inside, "the trunk does not follow one parabola in the air"
     return fit, n_inside, ""
+
+
+OFF_PATH_SDS = 4.0  # samples off the body's path by more than this many robust sds ...
+MAX_OFF_PATH = 0.25  # ... are the pose model's errors, up to this share of the flight's
+
+
+def _robust_parabola(t: np.ndarray, y: np.ndarray, tolerance: float) -> Parabola | None:
+    """The trunk's parabola in the air, not bent by the frames a pose model draws far off
+    the body's path (a blend with somebody beside the jumper, a body drawn half in the air).
+
+    The path that fits best the (1 - MAX_OFF_PATH) share of samples nearest to it (least
+    trimmed squares, from fits on the whole flight and on each 60 % stretch of it) tells
+    which samples are off it: those further than OFF_PATH_SDS robust sds, and than
+    ``tolerance`` (how far the trunk strays from one parabola in a real flight: legs tuck, arms
+    swing). The parabola is the least-squares fit of the rest; of every sample when none is
+    off, or when the first or last sample in the air is.
+    """
+    ok = np.isfinite(t) & np.isfinite(y)
+    tt, yy = t[ok], y[ok]
+    whole = fit_parabola(tt, yy)
+    n = len(tt)
+    if whole is None or n < 8:
+        return whole
+    h = int(np.ceil((1.0 - MAX_OFF_PATH) * n))
+    span = int(np.ceil(0.6 * n))
+    best, best_cost = whole, np.inf
+    for start in (
+        whole,
+        *(fit_parabola(tt[i : i + span], yy[i : i + span]) for i in (0, (n - span) // 2, n - span)),
+    ):
+        fit = start
+        for _ in range(10):  # concentration steps: refit the h nearest until they stay
+            if fit is None:
+                break
+            near = np.sort(np.argsort(np.abs(yy - fit(tt)), kind="stable")[:h])
+            again = fit_parabola(tt[near], yy[near])
+            if again is None or np.allclose([again.a, again.b, again.c], [fit.a, fit.b, fit.c]):
+                break
+            fit = again
+        if fit is not None:
+            cost = float(np.sum(np.sort((yy - fit(tt)) ** 2)[:h]))
+            if cost < best_cost:
+                best, best_cost = fit, cost
+    r = np.abs(yy - best(tt))
+    keep = r <= max(OFF_PATH_SDS * 1.4826 * float(np.median(r)), tolerance)
+    # The first and last frames in the air anchor the flight: off the path there, the flight's
+    # bounds are wrong (a body not yet or no longer in the air), not the pose.
+    if keep.all() or not (keep[0] and keep[-1]):
+        return whole
+    return fit_parabola(tt[keep], yy[keep])
 
 
 def _on_the_ground_inside(
@@ -235,8 +285,8 @@ def find_flights(body: Body) -> tuple[list[Flight], list[str]]:
         prev = index_at(body.t, flights[-1].landing) if flights else 0
         if i_apex <= prev:
             continue
-        nxt = tops[j + 1] if j + 1 < len(tops) else n
         ups, down_before = _contacts(body, i_apex, prev, before=True)
+        nxt = tops[j + 1] if j + 1 < len(tops) else n
         downs, down_after = _contacts(body, i_apex, nxt, before=False)
         if down_before or down_after or not ups or not downs:
             continue
