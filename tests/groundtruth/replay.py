@@ -11,6 +11,7 @@ can differ from ``make accuracy`` only where a failed measurement was retried on
     python -m tests.groundtruth.replay --dump [--jobs 2]    # once, ~13 min
     python -m tests.groundtruth.replay [--cases a,b] [--json out.json]
     python -m tests.groundtruth.replay --jitter 0.3 --seeds 3   # how robust is the logic?
+    python -m tests.groundtruth.replay --dump --model lite --dumps build/replay-lite
 
 ``--jitter`` adds seeded Gaussian noise (px) to every landmark of the pickled pose run
 before measuring, ``--seeds`` times per case: a sub-pixel change of the pose input (another
@@ -33,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from kinemotion_cli import pipeline, report
+from kinemotion_cli.backends import BackendOptions
 from kinemotion_cli.pipeline import PoseRun, PoseSpec
 
 from .accuracy import ROOT, case_key, evaluate_case, generator_hash, normalize_kmo, summarize
@@ -56,9 +58,10 @@ def _dumped(pickled: Path, video: Path) -> bool:
     return pickled.exists() and pickle.loads(pickled.read_bytes())["video"] == str(video)
 
 
-def _dump_one(args: tuple[str, str, Path]) -> str:
-    name, video, dumps = args
-    (m,) = pipeline.run(video, [PoseSpec("auto")])
+def _dump_one(args: tuple[str, str, Path, str | None]) -> str:
+    name, video, dumps, model = args
+    spec = PoseSpec("mediapipe", BackendOptions(model=model)) if model else PoseSpec("auto")
+    (m,) = pipeline.run(video, [spec])
     blob = {"video": video, "info": m.video, "decode": m.decode, "camera": m.camera}
     blob["run"] = m.run
     (dumps / f"{name}.pkl").write_bytes(pickle.dumps(blob))
@@ -132,13 +135,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=1, help="noise draws per case")
     ap.add_argument("--out", type=Path, default=None, help="append the summary to this file")
     ap.add_argument("--keep", action="store_true", help="--dump: keep existing pickles")
+    ap.add_argument("--model", default=None, help="--dump: MediaPipe model (default: kmo's)")
     args = ap.parse_args(argv)
     from .cases import CASES
 
     names = args.cases.split(",") if args.cases else list(CASES)
     if args.dump:
         args.dumps.mkdir(parents=True, exist_ok=True)
-        todo = [(n, str(p), args.dumps) for n, p in _videos(args.cache, names).items()
+        todo = [(n, str(p), args.dumps, args.model) for n, p in _videos(args.cache, names).items()
                 if not (args.keep and _dumped(args.dumps / f"{n}.pkl", p))]  # fmt: skip
         with ProcessPoolExecutor(max(1, args.jobs)) as ex:
             for n in ex.map(_dump_one, todo):
