@@ -195,6 +195,20 @@ def test_cases_cover_every_scene_and_mechanism() -> None:
     assert "fps_low" in case_tags("cmj_front_25")
 
 
+def test_the_held_out_cases_are_drawn_once_from_a_fixed_seed_and_are_valid_specs() -> None:
+    """``make accuracy-holdout``: the same cases every time (a fixed seed), another seed
+    draws others; none is a named case; each is a valid Spec; together they mix scenes,
+    frame rates and mechanisms."""
+    from tests.groundtruth.cases import HOLDOUT, HOLDOUT_SEED, case_spec, holdout_cases
+
+    assert holdout_cases() == HOLDOUT and holdout_cases(HOLDOUT_SEED + 1) != HOLDOUT
+    assert len(HOLDOUT) >= 20 and not set(HOLDOUT) & set(CASES)
+    specs = [case_spec(n) for n in HOLDOUT]
+    assert len({s.source for s in specs}) >= 5 and len({s.fps for s in specs}) >= 6
+    assert {s.jump for s in specs} >= {"cmj", "dj", "sj"}
+    assert all(case_tags(n)[0] == "holdout" for n in HOLDOUT)
+
+
 def test_replay_noise_is_seeded_and_keeps_copied_landmarks_copies() -> None:
     """``replay --jitter``: the same seed gives the same noise, another seed other noise; a
     landmark the backend copied (BlazePose's one toe for Halpe's two) stays a copy."""

@@ -440,11 +440,11 @@ def _render_one(args: tuple[str, str]) -> tuple[str, float]:
 
 def render_cases(names: list[str], cache: Path, jobs: int = 2) -> tuple[dict, float]:
     """Render (or reuse) every case; return {name: video path} and the wall time."""
-    from .cases import CASES
+    from .cases import case_kwargs
 
     cache.mkdir(parents=True, exist_ok=True)
     gen = generator_hash()
-    paths = {n: cache / f"{n}-{case_key(CASES[n][0], gen)}.mp4" for n in names}
+    paths = {n: cache / f"{n}-{case_key(case_kwargs(n), gen)}.mp4" for n in names}
     t0 = time.time()
     todo = [(n, str(p)) for n, p in paths.items()]
     if jobs > 1:
@@ -488,6 +488,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "accuracy.md")
     ap.add_argument("--json", type=Path, default=None, help="also write the data as JSON")
     ap.add_argument("--cases", default=None, help="comma-separated case names")
+    ap.add_argument(
+        "--set",
+        default="main",
+        choices=["main", "holdout"],
+        help="the named cases, or the held-out ones drawn at random (cases.holdout_cases)",
+    )
     ap.add_argument("--tags", default=None, help="only cases with this tag (comma: any of)")
     ap.add_argument("--cache", type=Path, default=ROOT / "build" / "accuracy-cache")
     ap.add_argument("--jobs", type=int, default=2)
@@ -499,18 +505,19 @@ def main(argv: list[str] | None = None) -> int:
         help="checkout whose kinemotion_cli is run (default: this one)",
     )
     args = ap.parse_args(argv)
-    from .cases import CASES, case_tags
+    from .cases import CASE_SETS, case_tags
 
-    names = list(CASES)
+    cases = CASE_SETS[args.set]
+    names = list(cases)
     if args.cases:
         want = args.cases.split(",")
-        bad = [n for n in want if n not in CASES]
+        bad = [n for n in want if n not in cases]
         if bad:
             ap.error(f"unknown cases: {bad}")
         names = want
     if args.tags:
         want_t = set(args.tags.split(","))
-        names = [n for n in names if want_t & set(case_tags(n) + [m for m in CASES[n][1]])]
+        names = [n for n in names if want_t & set(case_tags(n) + [m for m in cases[n][1]])]
         # mechanism tags live in the truth: filter again after rendering
     paths, render_s = render_cases(names, args.cache, args.jobs)
     print(f"rendered {len(paths)} cases in {render_s:.1f} s", file=sys.stderr)

@@ -43,10 +43,10 @@ DUMPS = ROOT / "build" / "replay"
 
 
 def _videos(cache: Path, names: list[str]) -> dict[str, Path]:
-    from .cases import CASES
+    from .cases import case_kwargs
 
     gen = generator_hash()
-    paths = {n: cache / f"{n}-{case_key(CASES[n][0], gen)}.mp4" for n in names}
+    paths = {n: cache / f"{n}-{case_key(case_kwargs(n), gen)}.mp4" for n in names}
     missing = [n for n, p in paths.items() if not p.exists()]
     if missing:
         raise SystemExit(f"not rendered (run make accuracy first): {', '.join(missing)}")
@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.groundtruth.replay", description=__doc__)
     ap.add_argument("--dump", action="store_true", help="run the pose stage and pickle it")
     ap.add_argument("--cases", default=None, help="comma-separated case names")
+    ap.add_argument("--set", default="main", choices=["main", "holdout"], help="which cases")
     ap.add_argument("--cache", type=Path, default=ROOT / "build" / "accuracy")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None, help="write the results as JSON")
@@ -137,9 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="--dump: keep existing pickles")
     ap.add_argument("--model", default=None, help="--dump: MediaPipe model (default: kmo's)")
     args = ap.parse_args(argv)
-    from .cases import CASES
+    from .cases import CASE_SETS
 
-    names = args.cases.split(",") if args.cases else list(CASES)
+    names = args.cases.split(",") if args.cases else list(CASE_SETS[args.set])
     if args.dump:
         args.dumps.mkdir(parents=True, exist_ok=True)
         todo = [(n, str(p), args.dumps, args.model) for n, p in _videos(args.cache, names).items()
