@@ -245,7 +245,8 @@ class _Feeder:
     ) -> Callable[[], bool]:
         """Frame ``i``: start looking at parts of the frame (``second_look.py``); the
         returned call waits, adds the people found and says whether anybody was."""
-        parts = second_look.crops(image, scale, boxes)
+        # tiles look for anybody new; a gap's crop for one person, the others hidden
+        parts = second_look.crops(image, scale, boxes, None if every else self.people[i])
         futs = self._infer_all([part.image for part in parts], t)
 
         def finish() -> bool:
@@ -626,14 +627,22 @@ def _jumper(
             )
             results.append((track, a))
         except KmoError as exc:
-            exc = _framed(exc, track, height)
-            if len(found) == 1:
-                raise exc from None
-            errors.append(exc)
+            errors.append(_framed(exc, track, height))
     if len(results) == 1:
         return results[0]
     if len(results) > 1:
         raise KmoError(AMBIGUOUS, ExitCode.NOT_MEASURABLE)
+    # Nobody seen most of the time jumps: the pose detector may have missed the athlete in
+    # many frames (beside a more salient person). The most often seen of the people who
+    # move, seen less, who jumps is the jumper; its coverage says how little it was seen.
+    for track in candidates(pose.people, times, motion.cuts, pose.observed, partly_seen=True):
+        steady = stabilize(track.landmarks, motion, times)
+        try:
+            return track, analyze(
+                times, steady, report.measured_fps, jump, stature_m, observed=track.observed
+            )
+        except KmoError:
+            continue
     # nobody jumps: the most likely jumper's reason (a "no jump" before other reasons)
     return_error = next((e for e in errors if e.code == ExitCode.NO_JUMP), errors[0])
     raise return_error

@@ -33,6 +33,7 @@ SAME_SHARE = 0.8  # ... and two poses with this share of their points coinciding
 MIN_COMMON = 3  # points both poses show, to compare them point by point
 MAX_AGE_S = 1.0
 MIN_TRACK_SHARE = 0.1  # a person seen in fewer frames than this share is not followed
+MOVES = 0.08  # a person whose hips span more than this share of their height moves
 
 
 @dataclass
@@ -176,6 +177,7 @@ def candidates(
     times: np.ndarray,
     cuts: Sequence[int] = (),
     observed: Sequence[bool] = (),
+    partly_seen: bool = False,
 ) -> list[Track]:
     """Every person followed over the clip who could be the jumper, most likely first.
 
@@ -183,6 +185,10 @@ def candidates(
     are ranked by vertical hip range relative to body height (a standing bystander or a coach
     barely moves). The first is the jumper unless it moves much like the next ones: then the
     analysis decides (the jumper is the one who jumps, see :func:`choose`).
+
+    ``partly_seen``: instead, the people seen in fewer frames than that (a pose detector
+    that misses an athlete beside a more salient person) whose hips move, most often seen
+    first: where none of the candidates jumps, one of these may.
     """
     n = len(people_per_frame)
     tracks = [
@@ -205,8 +211,17 @@ def candidates(
     eligible.sort(key=lambda s: (s[0], s[2]), reverse=True)
     best = eligible[0]
     alike = [best] + [
-        s for s in eligible[1:] if best[0] > 0.08 and s[0] > 0.75 * best[0] and s[2] > 0.5 * best[2]
+        s
+        for s in eligible[1:]
+        if best[0] > MOVES and s[0] > 0.75 * best[0] and s[2] > 0.5 * best[2]
     ]
+    if partly_seen:  # the ones left out for coverage that move: most often seen first
+        chosen = {id(s[3]) for s in eligible}
+        alike = sorted(
+            (s for s in stats if id(s[3]) not in chosen and s[0] > MOVES),
+            key=lambda s: s[1],
+            reverse=True,
+        )
     detected = sum(1 for p in people_per_frame if len(p))
     out = []
     for _motion_share, cov, _size, tr in alike:

@@ -315,6 +315,28 @@ def test_measure_adds_the_camera_to_a_no_jump() -> None:
     assert plain.error.code == ExitCode.NO_JUMP and "Camera motion" not in plain.error.message
 
 
+def test_a_jumper_the_detector_saw_less_than_a_standing_partner_is_still_the_jumper() -> None:
+    """A pose detector can miss an athlete beside a more salient person in most frames. When
+    nobody seen most of the time jumps, the people seen less who move are tried, the most
+    often seen first: the jump is found, and the jumper's coverage says how little they
+    were seen."""
+    from kinemotion_cli.video import VideoInfo
+
+    t, lm, truth = series("cmj", 60)
+    partner = np.repeat(lm[:1], len(t), axis=0)  # standing still beside the jumper
+    partner[..., 0] += 400.0
+    seen = np.abs(t - truth.events["takeoff_s"]) < 0.18 * t[-1]  # about a third of the frames
+    people = tuple([partner[i], lm[i]] if seen[i] else [partner[i]] for i in range(len(t)))
+    pose = PoseRun(PoseSpec("fake"), "ok", None, {}, None, people, 0.0, len(t))
+    info = VideoInfo("v.mp4", 1080, 1920, 60.0, len(t), float(t[-1]), 0, "h264")
+    m = measure(info, decode_report(t, 60), static_camera(len(t)), pose)
+    assert m.error is None, m.error
+    (j,) = m.analysis.jumps
+    assert abs(j.events["takeoff_s"].value - truth.events["takeoff_s"]) < 0.002
+    assert m.track.jumper_coverage == pytest.approx(seen.mean(), abs=0.01)
+    assert m.track.jumper_coverage < 0.5
+
+
 def test_measure_removes_camera_motion_before_the_analysis() -> None:
     t, lm, truth = series("cmj", 60)
     from kinemotion_cli.camera import CameraMotion
