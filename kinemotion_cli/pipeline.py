@@ -245,8 +245,7 @@ class _Feeder:
     ) -> Callable[[], bool]:
         """Frame ``i``: start looking at parts of the frame (``second_look.py``); the
         returned call waits, adds the people found and says whether anybody was."""
-        # tiles look for anybody new; a gap's crop for one person, the others hidden
-        parts = second_look.crops(image, scale, boxes, None if every else self.people[i])
+        parts = second_look.crops(image, scale, boxes)
         futs = self._infer_all([part.image for part in parts], t)
 
         def finish() -> bool:

@@ -11,9 +11,6 @@ or in every frame. Two looks at parts of the frame, each at a higher resolution:
   their boxes before and after the gap, widened by the room a jump needs.
 
 A person found in a part is kept when it is not someone already detected in that frame.
-In a crop looked at for one missing person, the people already found in that frame are
-hidden (:func:`hidden`): a pose detector that sees two people in a crop finds the more
-salient one, often the same person again, never the one looked for.
 """
 
 from __future__ import annotations
@@ -32,7 +29,6 @@ SAME_PERSON = 0.3  # centres closer than this share of the height are the same p
 DISCOVER_S = 0.5  # the frame's tiles are looked at this often (gaps between stay < MAX_GAP_S)
 TILE = 2 / 3  # each of the four corner tiles spans 2/3 of the frame's width and height
 MIN_SEEN = 3  # a person seen in fewer frames is not looked for in between
-HIDE_MARGIN = 0.1  # people already found are hidden over their box grown by 10 % of its height
 
 Box = np.ndarray  # [x0, y0, x1, y1] in video pixels
 
@@ -87,55 +83,21 @@ class Part:
     box: Box
 
 
-def crop(image: np.ndarray, scale: float, box: Box, hide: Sequence[Box] = ()) -> Part | None:
+def crop(image: np.ndarray, scale: float, box: Box) -> Part | None:
     """The part of a decoded frame (``scale``: its pixels -> video pixels) inside ``box``
-    (video pixels), with the regions ``hide`` (video pixels) filled with the part's median
-    colour; None when less than 16 px of the frame is in it."""
+    (video pixels); None when less than 16 px of the frame is in it."""
     h_img, w_img = image.shape[:2]
     x0, y0, x1, y1 = (np.asarray(box) / scale).round().astype(int)
     x0, y0 = max(x0, 0), max(y0, 0)
     x1, y1 = min(x1, w_img), min(y1, h_img)
     if x1 - x0 < 16 or y1 - y0 < 16:
         return None
-    part = np.ascontiguousarray(image[y0:y1, x0:x1])
-    if len(hide):
-        part = part.copy()
-        fill = np.median(part.reshape(-1, part.shape[-1]), axis=0).astype(part.dtype)
-        for h in hide:
-            a0, b0, a1, b1 = (np.asarray(h) / scale).round().astype(int) - [x0, y0, x0, y0]
-            part[max(b0, 0) : max(b1, 0), max(a0, 0) : max(a1, 0)] = fill
-    return Part(part, int(x0), int(y0), box)
+    return Part(np.ascontiguousarray(image[y0:y1, x0:x1]), int(x0), int(y0), box)
 
 
-def hidden(box: Box, known: Sequence[np.ndarray]) -> list[Box]:
-    """What a look at ``box`` for one missing person hides: the box of each person already
-    found in the frame (grown by HIDE_MARGIN of its height), unless their centre lies in the
-    middle half of ``box``, where the person looked for must be (one overlapping them)."""
-    x0, y0, x1, y1 = box
-    mid = np.array([x0 + (x1 - x0) / 4, y0 + (y1 - y0) / 4, x1 - (x1 - x0) / 4, y1 - (y1 - y0) / 4])
-    out = []
-    for q in known:
-        b = bbox(q)
-        if b is None:
-            continue
-        (cx, cy), size = centre_size(b)
-        if mid[0] <= cx <= mid[2] and mid[1] <= cy <= mid[3]:
-            continue
-        out.append(np.asarray(b, float) + HIDE_MARGIN * size * np.array([-1.0, -1.0, 1.0, 1.0]))
-    return out
-
-
-def crops(
-    image: np.ndarray, scale: float, boxes: list[Box], known: Sequence[np.ndarray] | None = None
-) -> list[Part]:
-    """The parts of a decoded frame inside ``boxes`` (:func:`crop`; too small ones skipped);
-    with ``known`` (the people found in the frame), each hides them (:func:`hidden`)."""
-    out = []
-    for box in boxes:
-        part = crop(image, scale, box, hidden(box, known) if known is not None else ())
-        if part is not None:
-            out.append(part)
-    return out
+def crops(image: np.ndarray, scale: float, boxes: list[Box]) -> list[Part]:
+    """The parts of a decoded frame inside ``boxes`` (:func:`crop`; too small ones skipped)."""
+    return [part for box in boxes if (part := crop(image, scale, box)) is not None]
 
 
 def to_video(person: np.ndarray, origin: tuple[int, int], scale: float) -> np.ndarray:

@@ -75,27 +75,6 @@ def test_crop_maps_video_pixels_to_the_decoded_frame_and_back() -> None:
     assert second_look.crop(image, 2.0, np.array([0.0, 0.0, 20.0, 400.0])) is None  # 10 px
 
 
-def test_a_look_for_one_missing_person_hides_the_people_already_found() -> None:
-    """Inside a gap's crop, a pose detector that sees two people finds the more salient one,
-    often the person already detected, and never the one looked for: the people found in
-    that frame are filled with the crop's median colour, except one standing where the
-    missing person must be (the middle half of the crop), who may overlap them."""
-    image = np.full((200, 300, 3), 7, np.uint8)
-    image[:, 200:] = 200  # somebody bright at the right
-    beside = np.array([[250.0, 100.0, 0.9], [290.0, 180.0, 0.9]] * 13)  # x 250-290, y 100-180
-    middle = np.array([[140.0, 80.0, 0.9], [160.0, 120.0, 0.9]] * 13)
-    box = np.array([80.0, 0.0, 300.0, 200.0])
-    hide = second_look.hidden(box, [beside, middle])
-    assert len(hide) == 1  # the one in the middle of the crop is not hidden
-    np.testing.assert_allclose(hide[0], [242.0, 92.0, 298.0, 188.0])  # grown by 10 % of 80 px
-    (part,) = second_look.crops(image, 1.0, [box], [beside, middle])
-    assert (part.image[92:188, 162:218] == 7).all()  # hidden with the crop's median colour
-    assert (part.image[:92, 162:] == 200).all() and (part.image[:, :120] == 7).all()
-    (plain,) = second_look.crops(image, 1.0, [box])  # tiles look for anybody: nothing hidden
-    assert (plain.image[92:188, 162:218] == 200).all()
-    assert (image[:, 200:] == 200).all()  # the frame itself is untouched
-
-
 # --------------------------------------------------------------------------- the real CLI
 
 SMALL = dict(source="back", fps=30.0, width=1280, height=720, fit="contain")
