@@ -7,7 +7,7 @@ PEER_VENV ?= build/peer-venv
 PEER_VERSION ?= 0.82.0
 BENCH_REPEATS ?= 5
 
-.PHONY: setup run test test-fast test-ray lint format bench bench-peer bench-ray accuracy accuracy-dense accuracy-litert accuracy-max-side robustness samples fake-models clean
+.PHONY: setup run test test-fast test-ray lint format bench bench-peer bench-ray accuracy accuracy-holdout accuracy-dense accuracy-litert accuracy-max-side robustness samples fake-models clean
 
 $(BIN)/kmo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
