@@ -616,15 +616,15 @@ def _jumper(
     who jumps: each is analysed; exactly one with jumps is the jumper, several are
     ambiguous (exit 4), none is "no jump" (exit 3), or exit 4 when that person's head or
     feet were mostly outside the picture (``height`` px high)."""
-    found = candidates(pose.people, times, motion.cuts, pose.observed)
-    results, errors = [], []
-    for track in found:
+
+    def analysed(track: Track) -> Analysis:
         steady = stabilize(track.landmarks, motion, times)
+        return analyze(times, steady, report.measured_fps, jump, stature_m, observed=track.observed)
+
+    results, errors = [], []
+    for track in candidates(pose.people, times, motion.cuts, pose.observed):
         try:
-            a = analyze(
-                times, steady, report.measured_fps, jump, stature_m, observed=track.observed
-            )
-            results.append((track, a))
+            results.append((track, analysed(track)))
         except KmoError as exc:
             errors.append(_framed(exc, track, height))
     if len(results) == 1:
@@ -635,11 +635,8 @@ def _jumper(
     # many frames (beside a more salient person). The most often seen of the people who
     # move, seen less, who jumps is the jumper; its coverage says how little it was seen.
     for track in candidates(pose.people, times, motion.cuts, pose.observed, partly_seen=True):
-        steady = stabilize(track.landmarks, motion, times)
         try:
-            return track, analyze(
-                times, steady, report.measured_fps, jump, stature_m, observed=track.observed
-            )
+            return track, analysed(track)
         except KmoError:
             continue
     # nobody jumps: the most likely jumper's reason (a "no jump" before other reasons)

@@ -216,12 +216,8 @@ def candidates(
         if best[0] > MOVES and s[0] > 0.75 * best[0] and s[2] > 0.5 * best[2]
     ]
     if partly_seen:  # the ones left out for coverage that move: most often seen first
-        chosen = {id(s[3]) for s in eligible}
-        alike = sorted(
-            (s for s in stats if id(s[3]) not in chosen and s[0] > MOVES),
-            key=lambda s: s[1],
-            reverse=True,
-        )
+        left_out = [s for s in stats if s[1] < 0.5 * max_cov and s[0] > MOVES]
+        alike = sorted(left_out, key=lambda s: s[1], reverse=True)
     detected = sum(1 for p in people_per_frame if len(p))
     out = []
     for _motion_share, cov, _size, tr in alike:

@@ -285,8 +285,8 @@ def find_flights(body: Body) -> tuple[list[Flight], list[str]]:
         prev = index_at(body.t, flights[-1].landing) if flights else 0
         if i_apex <= prev:
             continue
-        ups, down_before = _contacts(body, i_apex, prev, before=True)
         nxt = tops[j + 1] if j + 1 < len(tops) else n
+        ups, down_before = _contacts(body, i_apex, prev, before=True)
         downs, down_after = _contacts(body, i_apex, nxt, before=False)
         if down_before or down_after or not ups or not downs:
             continue
