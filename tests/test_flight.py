@@ -96,6 +96,26 @@ def test_a_heel_is_never_the_takeoff_or_landing_while_its_own_toe_is_off_the_flo
     assert _pick(downs, latest=False, frame=1 / 60)[0] <= 1.000  # was the heels' 1.041
 
 
+def test_the_other_foot_does_not_pull_the_event_when_the_feet_are_told_apart() -> None:
+    """A landing at 50 fps (held-out case h14, second jump): the left foot touches at 1.000 s
+    (toe timed loosely, heel sharper), the right foot 17-25 ms later, sharply timed. The
+    loose left toe's noise lets the right toe into its group, and its weight pulled the mean
+    to 1.013 s; but the two feet's own means are told apart, so the left foot's moment is
+    the landing. Feet that agree within their noise are still averaged."""
+    from kinemotion_cli.landmarks import INDEX
+
+    def c(name: str, time: float, sd: float) -> Contact:
+        return Contact(INDEX[name], time, sd, 900.0, 0.1, (0, 10), 0.0, True)
+
+    left_toe = c("left_big_toe", 1.000, 0.0088)
+    downs = [left_toe, dataclasses.replace(left_toe, point=INDEX["left_small_toe"])]
+    downs += [c("left_heel", 1.002, 0.0053), c("right_big_toe", 1.018, 0.0032)]
+    downs.append(c("right_heel", 1.025, 0.0021))
+    assert _pick(downs, latest=False, frame=1 / 50)[0] == pytest.approx(1.0015, abs=0.001)
+    together = [c("left_heel", 1.000, 0.002), c("right_heel", 1.004, 0.002)]
+    assert _pick(together, latest=False, frame=1 / 50)[0] == pytest.approx(1.002)
+
+
 def test_pick_ignores_untrusted_and_blurred_points() -> None:
     cs = [
         _contact(1.000, 0.001),

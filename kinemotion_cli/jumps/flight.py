@@ -125,6 +125,7 @@ def _pick(
     confirmed = [c for c in ranked if any(o is not c and agree(o, c) for o in ranked)]
     edge = confirmed[0] if confirmed else ranked[0]
     group = [c for c in timed if 0 <= sign * (edge.time - c.time) <= close(c, edge)]
+    group = _edge_foot(group, edge, sign, frame)
     w = np.array([1.0 / max(c.sigma, 1e-4) ** 2 for c in group])
     time = float(np.sum(w * [c.time for c in group]) / w.sum())
     # The sd of that mean counts each distinct point once (a copied landmark adds no
@@ -139,6 +140,32 @@ def _pick(
         # next one).
         sigma = float(np.hypot(sigma, 0.5 * abs(ranked[1].time - edge.time)))
     return time, sigma, tuple(trusted)
+
+
+def _foot_mean(cs: list[Contact]) -> tuple[float, float]:
+    """Inverse-variance mean time of some points of one foot and its sd (a copied landmark
+    counted once)."""
+    once = list({(round(c.time, 9), round(c.level, 6)): c for c in cs}.values())
+    w = np.array([1.0 / max(c.sigma, 1e-4) ** 2 for c in once])
+    return float(np.sum(w * [c.time for c in once]) / w.sum()), float(1.0 / np.sqrt(w.sum()))
+
+
+def _edge_foot(group: list[Contact], edge: Contact, sign: float, frame: float) -> list[Contact]:
+    """The points of ``group`` that time the event of ``edge``'s foot, and the other foot's
+    only when both feet left (or touched) together within the noise.
+
+    The two feet need not leave or land at the same moment. A point of the other foot can
+    lie within the noise of a poorly timed edge point while its own foot's mean is told
+    apart from the edge foot's: averaged in, its sharper timing would pull the event to the
+    other foot's moment."""
+    feet = [[c for c in group if c.point in side] for side in (LEFT_FOOT, RIGHT_FOOT)]
+    if not all(feet):
+        return group
+    own = feet[0] if edge.point in LEFT_FOOT else feet[1]
+    other = feet[1] if own is feet[0] else feet[0]
+    (t_own, s_own), (t_other, s_other) = _foot_mean(own), _foot_mean(other)
+    apart = max(2.0 * float(np.hypot(s_own, s_other)), TOLD_APART_FRAMES * frame)
+    return own if sign * (t_own - t_other) > apart else group
 
 
 def _contacts(
