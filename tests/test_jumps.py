@@ -474,6 +474,33 @@ def test_timeline_phases_and_the_jump_under_way() -> None:
     assert jump_at(a, 0.0) is a.jumps[0]  # before any event: the first jump
 
 
+def test_a_hip_track_that_sinks_faster_than_free_fall_gives_no_phase_speeds() -> None:
+    """Held-out case h17: the pose model alternated between two drawings of a crouching
+    athlete beside a partner, and the CMJ came out with a 6.1 m/s eccentric peak over a
+    57 cm countermovement (truth 0.79 m/s, 25 cm). Nothing standing on the floor sinks
+    faster than free fall (v^2 = 2 g h); such a hip track gives no speeds or phases, with
+    the reason, while the flight (timed by the feet) is still measured. (Before: this
+    series gave a -3.0 m/s eccentric peak, truth -0.79.)"""
+    from kinemotion_cli.jumps.cmj import UNPHYSICAL
+    from kinemotion_cli.landmarks import FOOT_POINTS
+
+    t, lm, truth = series("cmj", 60)
+    start = truth.events["movement_start_s"]
+    body = [k for k in range(lm.shape[1]) if k not in FOOT_POINTS]
+    glitched = lm.copy()
+    drawn_low = np.flatnonzero((t > start + 0.05) & (t < start + 0.25))
+    glitched[np.ix_(drawn_low, body, [1])] += 0.15 * PPM  # drawn 15 cm lower for 0.2 s
+    (clean,) = analyze(t, lm, 60).jumps
+    (j,) = analyze(t, glitched, 60).jumps
+    assert clean.metrics["peak_eccentric_velocity_m_s"].value is not None
+    for key in ("peak_eccentric_velocity_m_s", "countermovement_depth_m", "time_to_takeoff_s"):
+        assert j.metrics[key].value is None and j.metrics[key].method == UNPHYSICAL
+    assert j.events["movement_start_s"].value is None
+    assert j.metrics["flight_time_s"].value == pytest.approx(
+        truth.metrics["flight_time_s"], abs=0.004
+    )
+
+
 def test_cmj_phase_names() -> None:
     t, lm, _ = series("cmj", 60)
     a = analyze(t, lm, 60)

@@ -7,6 +7,7 @@ import numpy as np
 from kinemotion_cli.jumps.common import (
     G,
     Measure,
+    faster_than_free_fall,
     index_at,
     missing,
     nan_arg,
@@ -17,6 +18,10 @@ from kinemotion_cli.jumps.common import (
 from kinemotion_cli.jumps.types import EventSpec, JumpContext, JumpType, MetricSpec
 
 NOT_IN_VIEW = "the clip starts after the movement began (no standing still in view)"
+UNPHYSICAL = (
+    "the hip track sinks faster than free fall in the countermovement (the pose model "
+    "swapped or blended people there): the hip's speeds and phases are not measured"
+)
 
 
 def measure(ctx: JumpContext) -> tuple[dict[str, Measure], dict[str, Measure]]:
@@ -41,18 +46,23 @@ def measure(ctx: JumpContext) -> tuple[dict[str, Measure], dict[str, Measure]]:
             float(v[i_up]) / ppm, "m/s", abs(v[i_up]) / ppm * rel, "hip, upward" + method
         ),
     }
-    if ctx.rest is None:
-        events["movement_start_s"] = missing("s", NOT_IN_VIEW)
+    why = NOT_IN_VIEW if ctx.rest is None else None
+    if ctx.rest is not None:
+        rest_lo = ctx.rest[0]
+        i_down = rest_lo + nan_arg(np.nanargmin, v[rest_lo : i_low + 1], i_low - rest_lo)
+        if faster_than_free_fall(v[i_down], -h[i_down], ppm, rel):
+            why = UNPHYSICAL
+            metrics["peak_concentric_velocity_m_s"] = missing("m/s", UNPHYSICAL)
+    if why is not None:
+        events["movement_start_s"] = missing("s", why)
         for key, unit in (
             ("countermovement_depth_m", "m"),
             ("eccentric_duration_s", "s"),
             ("time_to_takeoff_s", "s"),
             ("peak_eccentric_velocity_m_s", "m/s"),
         ):
-            metrics[key] = missing(unit, NOT_IN_VIEW)
+            metrics[key] = missing(unit, why)
     else:
-        rest_lo = ctx.rest[0]
-        i_down = rest_lo + nan_arg(np.nanargmin, v[rest_lo : i_low + 1], i_low - rest_lo)
         t_ms = min(onset_before(v, t, i_down, rest_lo), t_low)
         events["movement_start_s"] = Measure(
             t_ms, "s", half, "hip velocity onset (8% of peak downward)"

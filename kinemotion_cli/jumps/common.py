@@ -37,6 +37,16 @@ def missing(unit: str, why: str) -> Measure:
     return Measure(None, unit, None, why)
 
 
+def faster_than_free_fall(v_px_s: float, drop_px: float, ppm: float, rel: float) -> bool:
+    """Whether a body that stood still reaches the downward speed ``v_px_s`` after sinking
+    only ``drop_px``: the floor can push but never pull, so nothing standing on it sinks
+    faster than free fall, where v^2 = 2 g h. Allowed for: 2 px of landmark noise on the
+    drop and twice the scale's relative uncertainty ``rel``."""
+    v = abs(v_px_s) / ppm
+    h = (max(drop_px, 0.0) + 2.0) / ppm
+    return bool(v * v > 2.0 * G * h * (1.0 + 2.0 * rel))
+
+
 def ratio(num: Measure, den: Measure, unit: str, method: str) -> Measure:
     """``num / den`` with the relative uncertainties of both terms combined."""
     if not (num.ok and den.ok) or den.value <= 0:

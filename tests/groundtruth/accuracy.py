@@ -89,6 +89,12 @@ def normalize_kmo(res: dict | None, returncode: int) -> dict:
                 "events": {k: v for k, v in (j.get("events") or {}).items() if v is not None},
                 "metrics": {k: v for k, v in (j.get("metrics") or {}).items() if v is not None},
                 "sd": sd,  # kmo's stated uncertainty (1 sd, s) of events and the flight time
+                "null": [
+                    k
+                    for part in ("events", "metrics")
+                    for k, v in (j.get(part) or {}).items()
+                    if v is None
+                ],  # fmt: skip
             }
         )
     return out
@@ -144,6 +150,13 @@ def jump_errors(truth_jump: dict, kmo_jump: dict) -> dict[str, float]:
                 continue
             out[k] = (kv - tv) * unit_of(k)[1]
     return out
+
+
+def not_measured(truth_jump: dict, kmo_jump: dict) -> list[str]:
+    """Events and metrics the truth has and kmo left null (with its reason in the JSON)."""
+    null = set(kmo_jump.get("null", []))
+    return [k for part in ("events", "metrics") for k, tv in truth_jump[part].items()
+            if tv is not None and k in null]  # fmt: skip
 
 
 CALIBRATED = ("takeoff_s", "landing_s", "flight_time_s")  # whose stated sd is checked
@@ -209,6 +222,7 @@ def evaluate_case(name: str, tags: list[str], truth: dict, kmo: dict) -> dict:
                 "checks": checks,
                 "pass": ok,
                 "not_in_view": t.get("not_in_view", []),
+                "not_measured": not_measured(t, kjump) if kjump is not None else [],
             }
         )
     extra_rows = [
@@ -384,6 +398,12 @@ def render_markdown(results: list[dict], summary: dict, meta: dict) -> str:
             if row["not_in_view"]:
                 other = (
                     (other + "; " if other else "") + "not in view: " + ",".join(row["not_in_view"])
+                )
+            if row.get("not_measured"):
+                other = (
+                    (other + "; " if other else "")
+                    + "kmo gave null: "
+                    + ",".join(row["not_measured"])
                 )
             if not row["checks"].get("found", True):
                 other = "MISSED" + (f" ({(r['error'] or '')[:60]})" if r["error"] else "")
