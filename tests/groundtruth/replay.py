@@ -127,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.groundtruth.replay", description=__doc__)
     ap.add_argument("--dump", action="store_true", help="run the pose stage and pickle it")
     ap.add_argument("--cases", default=None, help="comma-separated case names")
-    ap.add_argument("--set", default="main", choices=["main", "holdout"], help="which cases")
+    ap.add_argument(
+        "--set", default="main", choices=["main", "holdout", "holdout2"], help="which cases"
+    )
     ap.add_argument("--cache", type=Path, default=ROOT / "build" / "accuracy")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--json", type=Path, default=None, help="write the results as JSON")
