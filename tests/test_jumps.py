@@ -501,6 +501,28 @@ def test_a_hip_track_that_sinks_faster_than_free_fall_gives_no_phase_speeds() ->
     )
 
 
+@pytest.mark.parametrize("fps", [60, 120])
+def test_a_pose_that_stalls_midway_down_does_not_move_the_movement_start(fps: int) -> None:
+    """Held-out case h11: the pose model drew a smooth countermovement in steps, and the
+    velocity onset, searched back from the fastest descent, stopped at a stall a third of
+    the way down: the movement start came out 430 ms late. A stall where the hip is
+    already a quarter of the depth below standing is inside the movement, so the search
+    goes on through it. (Before: +245 ms on this series.)"""
+    from kinemotion_cli.landmarks import FOOT_POINTS
+
+    t, lm, truth = series("cmj", fps)
+    start, low = truth.events["movement_start_s"], truth.events["lowest_point_s"]
+    u = (t - start) / (low - start)  # progress down; the pose stalls from 0.40 to 0.55
+    drawn_at = start + np.interp(u, [0, 0.4, 0.55, 0.8, 1], [0, 0.4, 0.41, 0.8, 1]) * (low - start)
+    stalled = lm.copy()
+    down = (u > 0) & (u < 1)
+    for k in (k for k in range(lm.shape[1]) if k not in FOOT_POINTS):
+        for axis in (0, 1):
+            stalled[down, k, axis] = np.interp(drawn_at[down], t, lm[:, k, axis])
+    (j,) = analyze(t, stalled, fps).jumps
+    assert abs(j.events["movement_start_s"].value - start) < 0.03
+
+
 def test_cmj_phase_names() -> None:
     t, lm, _ = series("cmj", 60)
     a = analyze(t, lm, 60)

@@ -63,7 +63,8 @@ def measure(ctx: JumpContext) -> tuple[dict[str, Measure], dict[str, Measure]]:
         ):
             metrics[key] = missing(unit, why)
     else:
-        t_ms = min(onset_before(v, t, i_down, rest_lo), t_low)
+        away = _below_standing(h, ctx.rest, -float(h[i_low]))
+        t_ms = min(onset_before(v, t, i_down, rest_lo, away=away), t_low)
         events["movement_start_s"] = Measure(
             t_ms, "s", half, "hip velocity onset (8% of peak downward)"
         )
@@ -98,6 +99,22 @@ def measure(ctx: JumpContext) -> tuple[dict[str, Measure], dict[str, Measure]]:
         "peak_concentric_velocity_m_s",
     )
     return events, {k: metrics[k] for k in order}
+
+
+def _below_standing(h: np.ndarray, rest: tuple[int, int], depth: float) -> np.ndarray:
+    """Frames where the hip is clearly into the countermovement: below its level at the end
+    of the standing still by a quarter of the ``depth`` (px) and beyond 3 robust sd of its
+    wobble there (a shallower dip cannot be told from the standing level shifting: drift,
+    a step)."""
+    a, b = rest
+    tail = h[max(a, b - max(3, (b - a) // 2)) : b]
+    tail = tail[np.isfinite(tail)]
+    if tail.size < 3:
+        return np.zeros(len(h), bool)
+    level = float(np.median(tail))
+    sd = 1.4826 * float(np.median(np.abs(tail - level)))
+    with np.errstate(invalid="ignore"):
+        return h < level - max(3.0 * sd, 1.0, 0.25 * depth)
 
 
 TYPE = JumpType(

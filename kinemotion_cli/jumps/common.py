@@ -116,11 +116,26 @@ def index_at(t: np.ndarray, time: float) -> int:
     return int(np.searchsorted(t, time))
 
 
-def onset_before(v: np.ndarray, t: np.ndarray, i_peak: int, lo: int, frac: float = 0.08) -> float:
-    """Sub-frame time, going back from a velocity peak, where |v| falls below ``frac`` of it."""
+def onset_before(
+    v: np.ndarray,
+    t: np.ndarray,
+    i_peak: int,
+    lo: int,
+    frac: float = 0.08,
+    away: np.ndarray | None = None,
+) -> float:
+    """Sub-frame time, going back from a velocity peak, where |v| falls below ``frac`` of it.
+
+    ``away`` (per frame, optional): the body is clearly away from where the movement
+    started; going back, a pause there (a pose model drawing a smooth descent in steps) is
+    passed through, since the movement began before it."""
     peak = abs(v[i_peak])
     i = i_peak
-    while i > lo and np.isfinite(v[i - 1]) and abs(v[i - 1]) >= frac * peak:
+    while (
+        i > lo
+        and np.isfinite(v[i - 1])
+        and (abs(v[i - 1]) >= frac * peak or (away is not None and away[i - 1]))
+    ):
         i -= 1
     if i <= lo or not np.isfinite(v[i - 1]):
         return float(t[i])

@@ -483,7 +483,7 @@ def run_kmo(video: Path, extra: list[str], kmo_root: Path = ROOT) -> tuple[dict 
     kmo is measured); return (parsed JSON, exit code, seconds)."""
     t0 = time.time()
     p = subprocess.run(
-        [sys.executable, "-m", "kinemotion_cli", "analyze", str(video), "--json", *extra],
+        [sys.executable, "-m", "kinemotion_cli", "analyze", str(video.resolve()), "--json", *extra],
         capture_output=True,
         text=True,
         cwd=kmo_root,
