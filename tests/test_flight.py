@@ -210,6 +210,42 @@ def test_drop_from_a_box_is_found_and_timed(fps: int) -> None:
     assert drop.leave < drop.contact < fl.takeoff
 
 
+@pytest.mark.parametrize("fps", [30, 50, 60])
+@pytest.mark.parametrize("seen_after_s", [0.0, 0.06])
+def test_a_fall_from_the_box_the_pose_model_lost_is_still_a_drop_jump(
+    fps: int, seen_after_s: float
+) -> None:
+    """A partner beside a drop jumper: the detector lost her for the whole fall (a fast,
+    blurred fall is where a detector misses a person first), and the jump was typed a CMJ.
+    She stood still on a level a box higher and is seen again on the floor after at least
+    the fall time: a drop, whose first contact is the feet's arrival when they are seen
+    before the stance (``seen_after_s`` 0: seen again right at the contact), else inside
+    the interval the physics allows."""
+    t, lm, truth = series("drop_jump", fps, box=0.4)
+    leave, contact = truth.events["box_leave_s"], truth.events["contact_start_s"]
+    lost = lm.copy()
+    lost[(t > leave - 0.02) & (t < contact + seen_after_s - 0.5 / fps)] = np.nan
+    (j,) = analyze(t, lost, fps).jumps
+    assert j.jump_type == "drop_jump"
+    assert j.events["box_leave_s"].value is None
+    got = j.events["contact_start_s"]
+    if seen_after_s == 0:
+        assert abs(got.value - contact) <= 1.0 / fps
+    else:  # only an interval is known: the stated sd covers it
+        assert abs(got.value - contact) <= 2 * got.uncertainty
+    assert j.metrics["drop_height_m"].value == pytest.approx(0.4, abs=0.03)
+    assert j.metrics["flight_time_s"].value == pytest.approx(
+        truth.metrics["flight_time_s"], abs=0.004
+    )
+    # the same gap in a CMJ (no level lower after it) gives no drop
+    t, lm, truth = series("cmj", fps)
+    start = truth.events["movement_start_s"]
+    lost = lm.copy()
+    lost[(t > start + 0.1) & (t < start + 0.4)] = np.nan
+    (j,) = analyze(t, lost, fps).jumps
+    assert j.jump_type == "cmj"
+
+
 def test_a_standing_jump_has_no_drop() -> None:
     body, flights, _, _ = _flights("cmj", 60)
     assert find_drop(body, flights[0], 0, flights[0].ppm()[0]) is None

@@ -25,7 +25,14 @@ from kinemotion_cli.jumps import cmj, drop_jump, rebound, squat_jump
 from kinemotion_cli.jumps.body import Body, build_body
 from kinemotion_cli.jumps.common import G, Measure, index_at
 from kinemotion_cli.jumps.contact import STILL_BODY_PER_S, local_slope
-from kinemotion_cli.jumps.flight import Drop, Flight, fall_in_view, find_drop, find_flights
+from kinemotion_cli.jumps.flight import (
+    Drop,
+    Flight,
+    fall_in_view,
+    fall_unseen,
+    find_drop,
+    find_flights,
+)
 from kinemotion_cli.jumps.types import COMMON_EVENTS, JumpContext, JumpType, Scale
 
 #: The registry of jump types, in the order they are listed to users.
@@ -221,6 +228,14 @@ def _jump(
         drop = fall_in_view(body, fl, fl.ppm()[0] if fl.ppm() else None)
         if drop is not None:
             notes.append("the clip starts during the fall: the box is not in view")
+    if drop is None:
+        drop = fall_unseen(body, fl, start, scale.pixels_per_m)
+        if drop is not None:
+            notes.append(
+                "the fall from the box was not seen (the athlete was lost during it): first "
+                "contact placed between the last frame on the box plus the fall time and the "
+                "first frame standing on the floor"
+            )
     if drop is not None and rest is not None and t[rest[0]] > drop.contact:
         drop = None  # came to rest after the drop: a standing jump, not a drop jump
     if drop is not None and prev is not None and (drop.leave or 0.0) <= prev.landing:

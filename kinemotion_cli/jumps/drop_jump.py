@@ -51,12 +51,32 @@ def measure(ctx: JumpContext) -> tuple[dict[str, Measure], dict[str, Measure]]:
     scale = ctx.scale
     out_of_view = "the clip starts during the fall: leaving the box is not in view"
     contact = Measure(d.contact, "s", d.contact_sigma, "first foot point reaches the floor")
+    box_m = d.height_px / scale.pixels_per_m if d.height_px is not None else None
+    height = Measure(
+        box_m,
+        "m",
+        None
+        if box_m is None
+        else box_m * scale.uncertainty / scale.pixels_per_m + 1 / scale.pixels_per_m,
+        "feet on the box above the floor; " + scale.method,
+    )
+    if d.unseen:
+        why = "the fall was not seen: the pose model lost the athlete between box and floor"
+        contact = Measure(
+            d.contact,
+            "s",
+            d.contact_sigma,
+            "between last frame on the box + fall time and first on the floor",
+        )
+        events = {"box_leave_s": missing("s", why), "contact_start_s": contact, **ev}
+        me["fall_time_s"] = missing("s", why)
+        me["drop_height_m"] = height
+        return events, me
     if d.leave is None:
         events = {"box_leave_s": missing("s", out_of_view), "contact_start_s": contact, **ev}
         me["fall_time_s"] = missing("s", out_of_view)
         me["drop_height_m"] = missing("m", out_of_view)
         return events, me
-    box_m = d.height_px / scale.pixels_per_m
     events = {
         "box_leave_s": Measure(d.leave, "s", d.leave_sigma, "last foot point leaves the box"),
         "contact_start_s": contact,
@@ -68,12 +88,7 @@ def measure(ctx: JumpContext) -> tuple[dict[str, Measure], dict[str, Measure]]:
         float(np.hypot(d.leave_sigma, d.contact_sigma)),
         "leaving the box to first contact",
     )
-    me["drop_height_m"] = Measure(
-        box_m,
-        "m",
-        box_m * scale.uncertainty / scale.pixels_per_m + 1 / scale.pixels_per_m,
-        "feet on the box above the floor; " + scale.method,
-    )
+    me["drop_height_m"] = height
     return events, me
 
 

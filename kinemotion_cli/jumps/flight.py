@@ -448,6 +448,7 @@ class Drop:
     contact_sigma: float
     height_px: float | None  # box level above the floor level, in the image
     fall_fit: Parabola | None
+    unseen: bool = False  # the fall itself was not seen (the athlete lost during it)
 
 
 def arrival(body: Body, i_from: int, bound: int) -> tuple[float, float, tuple[Contact, ...]] | None:
@@ -625,3 +626,60 @@ def fall_in_view(body: Body, flight: Flight, ppm: float | None) -> Drop | None:
     if 2 * fit.a * (contact - fit.t0) + fit.b <= 0:  # not coming down at the contact
         return None
     return Drop(None, None, contact, sd_c, None, fit)
+
+
+UNSEEN_STANCE_S = 0.2  # the feet's level on each side of an unseen fall, over this long
+
+
+def fall_unseen(body: Body, flight: Flight, prev_bound: int, ppm: float | None) -> Drop | None:
+    """A fall from a box that the pose model did not see: the athlete stood still on an
+    elevated level, was lost, and is seen again standing on a level lower by at least a box
+    (MIN_BOX_M), the trunk lower by most of it, after at least the time a free fall from that
+    height takes (t = sqrt(2 h / g)). A fast fall is where a detector loses a person first.
+
+    The first contact then lies between the last frame on the box plus the fall time and
+    the first frame of the stance on the floor. Where the athlete is seen again before that
+    stance, the feet's arrival is timed as a landing's; otherwise the contact is the middle
+    of the interval, with the sd of a uniform spread over it (wide when the athlete is seen
+    again only well after the contact began)."""
+    t, y = body.t, body.trunk_y
+    starts = [c.planted[0] for c in flight.takeoff_contacts]
+    if not starts or ppm is None:
+        return None
+    i_floor = int(np.median(starts))  # first frame of the stance on the floor
+    lo = max(prev_bound, index_at(t, t[i_floor] - 1.5))
+    seen = np.isfinite(y[lo : i_floor + 1])
+    if seen.all() or not seen.any():
+        return None
+    lost = np.flatnonzero(~seen)
+    first = lost[np.flatnonzero(np.diff(np.concatenate([[-2], lost])) > 1)[-1]]
+    a, b = lo + int(first), lo + int(lost[-1]) + 1  # the last run of unseen frames: [a, b)
+    if a <= lo or b > i_floor:
+        return None
+    n = max(2, int(round(UNSEEN_STANCE_S * body.fps)))
+    feet = np.nanmean(body.y[:, list(body.contact_points)], axis=1)
+    box, floor = feet[max(lo, a - n) : a], feet[i_floor : i_floor + n]
+    box, floor = box[np.isfinite(box)], floor[np.isfinite(floor)]
+    if box.size < 2 or floor.size < 2:
+        return None
+    height_px = float(np.median(floor) - np.median(box))
+    if height_px < MIN_BOX_M * ppm:
+        return None
+    trunk_before = float(np.nanmedian(y[max(lo, a - n) : a]))
+    if float(np.nanmax(y[b : i_floor + n])) - trunk_before < 0.6 * height_px:
+        return None  # a foot drawn lower, not the whole body falling the box's height
+    fall_s = float(np.sqrt(2 * height_px / ppm / G))
+    earliest, latest = t[a - 1] + fall_s, t[i_floor]
+    frame = 1.0 / body.fps
+    if latest < earliest - 1.5 * frame:
+        return None  # lost too briefly for a fall from that height
+    if latest < earliest:
+        earliest = latest
+    # seen again before the stance began: the feet's arrival on the floor may be in view
+    seen = arrival(body, b, min(i_floor + n, len(t))) if b < i_floor else None
+    if seen is not None and earliest - 1.5 * frame <= seen[0] <= latest:
+        contact, sd = seen[0], seen[1]
+    else:
+        contact = 0.5 * (earliest + latest)
+        sd = max((latest - earliest) / np.sqrt(12.0), 0.25 * frame)
+    return Drop(None, None, float(contact), float(sd), height_px, None, unseen=True)
