@@ -44,6 +44,7 @@ JUMP_CHOICES: tuple[str, ...] = ("auto", *BY_CLI)
 
 REST_S = 0.25  # the trunk still this long = the athlete came to rest
 REST_HALF_WINDOW_S = 0.05  # trunk velocity: local slope over +-50 ms
+SETTLED_BAND = 0.02  # a rest's hip stays within 2 % of body height (sway, drift) of its level
 COUNTERMOVEMENT_SHARE = 0.25  # dip after the rest above this share of the push: a CMJ
 ASSUMED_STATURE_M = 1.75
 
@@ -186,6 +187,32 @@ def _last_rest(mask: np.ndarray, t: np.ndarray, lo: int, hi: int) -> tuple[int, 
     return best
 
 
+def _settled(
+    rest: tuple[int, int] | None, hip: np.ndarray, t: np.ndarray, body_px: float
+) -> tuple[int, int] | None:
+    """The part of a rest at the level the athlete finally settled at.
+
+    Slow enough, a change of posture passes the stillness test: a 12.5 cm squat reached over
+    a second keeps the trunk under STILL_BODY_PER_S, and standing, going down and holding the
+    squat made one "rest" whose level was the standing one (the squat jump was typed a CMJ).
+    Going back from the rest's end, the rest keeps only the frames whose hip stays within
+    SETTLED_BAND of the body height of its level over the last REST_S, when those last
+    REST_S or more."""
+    if rest is None:
+        return None
+    a, b = rest
+    tail = hip[index_at(t, t[b - 1] - REST_S) : b]
+    tail = tail[np.isfinite(tail)]
+    if tail.size == 0:
+        return rest
+    level = float(np.median(tail))
+    off = np.isfinite(hip[a:b]) & (np.abs(hip[a:b] - level) > SETTLED_BAND * body_px)
+    if not off.any():
+        return rest
+    first = a + int(np.flatnonzero(off)[-1]) + 1
+    return (first, b) if first < b and t[b - 1] - t[first] >= REST_S else rest
+
+
 def _level(hip: np.ndarray, rest: tuple[int, int] | None) -> float:
     vals = hip[rest[0] : rest[1]] if rest else hip
     vals = vals[np.isfinite(vals)]
@@ -222,7 +249,7 @@ def _jump(
     scale, note = _scale(body, fl, stature_m)
     if note:
         notes.append(note)
-    rest = _last_rest(rest_mask, t, start, i_to)
+    rest = _settled(_last_rest(rest_mask, t, start, i_to), hip_f, t, body.body_px)
     drop = find_drop(body, fl, start, scale.pixels_per_m)
     if drop is None and prev is None and rest is None:
         drop = fall_in_view(body, fl, fl.ppm()[0] if fl.ppm() else None)
