@@ -309,7 +309,7 @@ def _jump_quality(j: Jump, track: Track, report: DecodeReport, body_px: float) -
             reasons.append(f"the athlete is not seen around {key.removesuffix('_s')}")
         elif score < MIN_EVENT_SCORE:
             reasons.append(f"low landmark confidence at {key.removesuffix('_s')} ({score:.2f})")
-    for key in ("takeoff_s", "landing_s"):
+    for key in ("takeoff_s", "landing_s", "contact_start_s"):
         m = j.events.get(key)
         sd = m.uncertainty if m is not None and m.ok else None
         if sd is not None and sd > MAX_EVENT_SD_FRAMES / report.measured_fps:

@@ -239,6 +239,25 @@ def test_landing_in_frames_where_nobody_was_detected(fps: int) -> None:
     assert any(x.startswith("landing timed only to") for x in jq.reasons)
 
 
+def test_a_first_contact_known_only_within_a_wide_interval_is_low_confidence() -> None:
+    """A drop jumper lost by the pose model from 0.3 s before leaving the box until 0.1 s
+    into the floor contact: the contact is placed inside the interval physics allows
+    (``fall_unseen``), its sd covers it, and a contact time that uncertain makes the verdict
+    low confidence."""
+    t, lm, m = series("drop_jump", 60, box=0.4)
+    leave, contact = m.events["box_leave_s"], m.events["contact_start_s"]
+    lm[(t > leave - 0.3) & (t < contact + 0.1)] = np.nan
+    r = measured_from_series(t, lm, 60)
+    assert r.error is None
+    (j,) = r.analysis.jumps
+    got = j.events["contact_start_s"]
+    assert j.jump_type == "drop_jump" and abs(got.value - contact) <= 2 * got.uncertainty
+    assert got.uncertainty > 3 / 60
+    jq = r.quality.jumps[0]
+    assert jq.verdict == "low confidence"
+    assert any(x.startswith("contact_start timed only to") for x in jq.reasons)
+
+
 def test_low_detection_rate() -> None:
     t, lm, _ = series("cmj", 60, noise_px=0.3)
     people = [[lm[i]] if i % 8 else [] for i in range(len(t))]  # missed in 1 frame of 8
