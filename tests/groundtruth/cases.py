@@ -166,6 +166,16 @@ CASES: dict[str, tuple[dict, list[str]]] = {
         {"jump": "dj", "source": "two_front_man", "fps": 50.0, "box": 0.4, "flight_time": 0.44},
         ["partner"],
     ),
+    "dj_two_front_man_follow_2997": (
+        {"jump": "dj", "source": "two_front_man", "fps": 29.97, "box": 0.3,
+         "camera_motion": "follow", "heel_rise_s": 0.07},
+        ["partner"],
+    ),
+    "dj_two_front_man_drift_60": (
+        {"jump": "dj", "source": "two_front_man", "fps": 60.0, "box": 0.25,
+         "drift_m": (0.02, -0.04), "tuck_m": 0.05},
+        ["partner"],
+    ),
     "dj_two_front_woman_30": (
         {"jump": "dj", "source": "two_front_woman", "fps": 30.0, "box": 0.3, "heel_rise_s": 0.08},
         ["partner"],
