@@ -53,7 +53,7 @@ bench-ray: setup  ## batch throughput: local pool vs Ray, 1 and 2 workers, the t
 accuracy: setup  ## render the ground-truth cases, run kmo on each, write docs/accuracy.md
 	$(BIN)/python -m tests.groundtruth.accuracy --cache build/accuracy --out docs/accuracy.md --json docs/accuracy.json --jobs 2
 
-accuracy-holdout: setup  ## held-out cases drawn at random from the generator's options (never tuned on): docs/accuracy_holdout.md
+accuracy-holdout: setup  ## held-out cases drawn at random from the generator's options (some since looked into): docs/accuracy_holdout.md
 	$(BIN)/python -m tests.groundtruth.accuracy --set holdout --cache build/accuracy --out docs/accuracy_holdout.md --json docs/accuracy_holdout.json --jobs 2
 
 accuracy-holdout2: setup  ## a second held-out set (another seed; its signals never read): docs/accuracy_holdout2.md
