@@ -120,18 +120,18 @@ def _pick(
     timed = [c for c in timed if not heel_before_toe(c)] or timed
     # One landmark alone does not decide: the edge must be confirmed by another point (a
     # landmark derived from the same one, such as BlazePose's copy of a toe, does not count).
-    distinct = list({(round(c.time, 9), round(c.level, 6)): c for c in timed}.values())
+    distinct = _distinct(timed)
     ranked = sorted(distinct, key=lambda c: -sign * c.time)
     confirmed = [c for c in ranked if any(o is not c and agree(o, c) for o in ranked)]
     edge = confirmed[0] if confirmed else ranked[0]
     group = [c for c in timed if 0 <= sign * (edge.time - c.time) <= close(c, edge)]
     group = _edge_foot(group, edge, sign, frame)
-    w = np.array([1.0 / max(c.sigma, 1e-4) ** 2 for c in group])
+    w = _inv_var(group)
     time = float(np.sum(w * [c.time for c in group]) / w.sum())
     # The sd of that mean counts each distinct point once (a copied landmark adds no
     # information), plus the points' model disagreement, which the mean does not shrink.
     once = [c for c in distinct if c in group] or group
-    w1 = np.array([1.0 / max(c.sigma, 1e-4) ** 2 for c in once])
+    w1 = _inv_var(once)
     model = float(np.sum(w1 * [c.model_sd for c in once]) / w1.sum())
     sigma = float(np.hypot(1.0 / np.sqrt(w1.sum()), model))
     if not confirmed and len(ranked) > 1:
@@ -142,11 +142,22 @@ def _pick(
     return time, sigma, tuple(trusted)
 
 
+def _distinct(cs: list[Contact]) -> list[Contact]:
+    """``cs`` with each landmark derived from another (same time, same level: BlazePose's
+    one toe for Halpe's big and small toe) counted once."""
+    return list({(round(c.time, 9), round(c.level, 6)): c for c in cs}.values())
+
+
+def _inv_var(cs: list[Contact]) -> np.ndarray:
+    """Inverse-variance weights of the points' timings."""
+    return np.array([1.0 / max(c.sigma, 1e-4) ** 2 for c in cs])
+
+
 def _foot_mean(cs: list[Contact]) -> tuple[float, float]:
     """Inverse-variance mean time of some points of one foot and its sd (a copied landmark
     counted once)."""
-    once = list({(round(c.time, 9), round(c.level, 6)): c for c in cs}.values())
-    w = np.array([1.0 / max(c.sigma, 1e-4) ** 2 for c in once])
+    once = _distinct(cs)
+    w = _inv_var(once)
     return float(np.sum(w * [c.time for c in once]) / w.sum()), float(1.0 / np.sqrt(w.sum()))
 
 
