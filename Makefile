@@ -7,7 +7,7 @@ PEER_VENV ?= build/peer-venv
 PEER_VERSION ?= 0.82.0
 BENCH_REPEATS ?= 5
 
-.PHONY: setup run test test-fast test-ray lint format bench bench-peer bench-ray accuracy accuracy-holdout accuracy-holdout2 accuracy-dense accuracy-litert accuracy-max-side robustness samples fake-models clean
+.PHONY: setup run test test-fast test-ray lint format bench bench-peer bench-ray accuracy accuracy-holdout accuracy-holdout2 accuracy-holdout3 accuracy-dense accuracy-litert accuracy-max-side robustness samples fake-models clean
 
 $(BIN)/kmo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,8 +56,11 @@ accuracy: setup  ## render the ground-truth cases, run kmo on each, write docs/a
 accuracy-holdout: setup  ## held-out cases drawn at random from the generator's options (some since looked into): docs/accuracy_holdout.md
 	$(BIN)/python -m tests.groundtruth.accuracy --set holdout --cache build/accuracy --out docs/accuracy_holdout.md --json docs/accuracy_holdout.json --jobs 2
 
-accuracy-holdout2: setup  ## a second held-out set (another seed; its signals never read): docs/accuracy_holdout2.md
+accuracy-holdout2: setup  ## a second held-out set (another seed; looked into since its first run): docs/accuracy_holdout2.md
 	$(BIN)/python -m tests.groundtruth.accuracy --set holdout2 --cache build/accuracy --out docs/accuracy_holdout2.md --json docs/accuracy_holdout2.json --jobs 2
+
+accuracy-holdout3: setup  ## a third held-out set (another seed; its signals never read): docs/accuracy_holdout3.md
+	$(BIN)/python -m tests.groundtruth.accuracy --set holdout3 --cache build/accuracy --out docs/accuracy_holdout3.md --json docs/accuracy_holdout3.json --jobs 2
 
 accuracy-dense: setup  ## the same cases with every frame inferred (--dense), docs/accuracy_dense.md
 	$(BIN)/python -m tests.groundtruth.accuracy --cache build/accuracy --out docs/accuracy_dense.md --json docs/accuracy_dense.json --jobs 2 -- --dense

@@ -199,7 +199,14 @@ def test_the_held_out_cases_are_drawn_once_from_a_fixed_seed_and_are_valid_specs
     """``make accuracy-holdout``: the same cases every time (a fixed seed), another seed
     draws others; none is a named case; each is a valid Spec; together they mix scenes,
     frame rates and mechanisms."""
-    from tests.groundtruth.cases import HOLDOUT, HOLDOUT2, HOLDOUT_SEED, case_spec, holdout_cases
+    from tests.groundtruth.cases import (
+        HOLDOUT,
+        HOLDOUT2,
+        HOLDOUT3,
+        HOLDOUT_SEED,
+        case_spec,
+        holdout_cases,
+    )
 
     assert holdout_cases() == HOLDOUT and holdout_cases(HOLDOUT_SEED + 1) != HOLDOUT
     assert len(HOLDOUT) >= 20 and not set(HOLDOUT) & set(CASES)
@@ -210,6 +217,9 @@ def test_the_held_out_cases_are_drawn_once_from_a_fixed_seed_and_are_valid_specs
     assert not set(HOLDOUT2) & (set(HOLDOUT) | set(CASES))
     assert [case_spec(n) for n in HOLDOUT2] != specs
     assert all(case_tags(n)[0] == "holdout2" for n in HOLDOUT2)
+    assert not set(HOLDOUT3) & (set(HOLDOUT2) | set(HOLDOUT) | set(CASES))
+    assert [case_spec(n) for n in HOLDOUT3] != [case_spec(n) for n in HOLDOUT2]
+    assert all(case_tags(n)[0] == "holdout3" for n in HOLDOUT3)
 
 
 def test_replay_noise_is_seeded_and_keeps_copied_landmarks_copies() -> None:

@@ -511,8 +511,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--set",
         default="main",
-        choices=["main", "holdout", "holdout2"],
-        help="the named cases, or one of two held-out sets drawn at random (cases.holdout_cases)",
+        choices=["main", "holdout", "holdout2", "holdout3"],
+        help="the named cases, or one of three held-out sets drawn at random (cases.holdout_cases)",
     )
     ap.add_argument("--tags", default=None, help="only cases with this tag (comma: any of)")
     ap.add_argument("--cache", type=Path, default=ROOT / "build" / "accuracy-cache")
