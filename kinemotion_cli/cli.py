@@ -136,6 +136,14 @@ def analyze(
             "body moves, on every 4th at 60 fps where everybody stands still).",
         ),
     ] = False,
+    focus: Annotated[
+        bool,
+        typer.Option(
+            "--focus/--no-focus",
+            help="Infer the jumper again on crops that follow them, where they fill under "
+            "80 % of the picture's longer side (default: on; --no-focus is faster).",
+        ),
+    ] = True,
     max_side: Annotated[
         int | None,
         typer.Option(
@@ -271,6 +279,7 @@ def analyze(
         batch=batch,
         quiet=quiet or on_stdout,
         dense=dense,
+        focus=focus,
     )
     cfg = Config(
         inputs=list(videos),

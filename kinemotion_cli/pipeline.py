@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from kinemotion_cli import closer_look, second_look, sparse
+from kinemotion_cli import closer_look, focus, second_look, sparse
 from kinemotion_cli.backends import BACKENDS, BackendOptions, PoseBackend, create
 from kinemotion_cli.backends.pool import PosePool, per_video
 from kinemotion_cli.camera import CameraMotion, CameraTracker, stabilize
@@ -425,6 +425,7 @@ def run(
                     frame_size,
                 )
             out.append(measure(info, report, motion, pose, jump, stature_m, pose_s))
+        out = _focus(path, info, out, feeders, specs, jump, stature_m, t_start, progress)
         out = _closer_look(path, info, out, feeders, jump, stature_m, t_start, progress)
     finally:
         for f in live:
@@ -432,6 +433,48 @@ def run(
         for b, _, _ in loaded:
             if b is not None:
                 b.close()
+    return out
+
+
+def _focus(
+    path: str,
+    info: VideoInfo,
+    out: list[Measured],
+    feeders: list[_Feeder | None],
+    specs: Sequence[PoseSpec],
+    jump: str,
+    stature_m: float | None,
+    t_start: float,
+    progress: ProgressFn | None = None,
+) -> list[Measured]:
+    """Measure the jumper again on crops that follow them (``focus.py``), for every
+    configuration whose whole-frame pass found the jumper and whose crops are worth it; a
+    measurement that fails on the crops keeps the whole frame's, with a warning."""
+    todo = {}
+    for i, (m, f, spec) in enumerate(zip(out, feeders, specs)):
+        if f is None or m.track is None or not m.ok or not spec.options.focus:
+            continue
+        crops = focus.boxes(m.track.landmarks, m.run.observed, info.width, info.height)
+        if focus.worth(crops, info.width, info.height):
+            todo[i] = (f, crops)
+    if not todo:
+        return out
+    found = _on_crops(path, info, todo, progress)
+    pose_s = time.perf_counter() - t_start
+    out = list(out)
+    for i, (f, _crops) in todo.items():
+        m = out[i]
+        times = np.asarray(m.decode.times)
+        people, n = focus.merge(m.run.people, m.track.landmarks, found[i], m.run.observed, times)
+        info_ = {**m.run.info, "focus": {"crops": len(found[i]), "replaced": n}}
+        run = replace(m.run, info=info_, people=people, infer_s=f.infer_s)
+        again = measure(info, m.decode, m.camera, run, jump, stature_m, pose_s)
+        if again.ok:
+            out[i] = again
+            continue
+        warning = f"focus: the crops around the jumper gave no measurement ({again.error.message})"
+        warned = {**m.run.info, "warnings": [*m.run.info.get("warnings", []), warning]}
+        out[i] = replace(m, run=replace(m.run, info=warned))
     return out
 
 
@@ -457,15 +500,16 @@ def _closer_look(
         times = np.asarray(m.decode.times)
         box = closer_look.region(m.run.people, times, m.camera.cuts, info.width, info.height)
         if box is not None:
-            redo[i] = (f, box)
+            redo[i] = (f, [box] * len(times))
     if not redo:
         return out
-    people = _on_crops(path, info, redo, progress)
+    found = _on_crops(path, info, redo, progress)
     pose_s = time.perf_counter() - t_start
     out = list(out)
-    for i, (f, box) in redo.items():
+    for i, (f, crops) in redo.items():
         m = out[i]
-        again = _on_crop(m.run, box, people[i], f.infer_s, info)
+        people = [found[i].get(k, []) for k in range(len(crops))]
+        again = _on_crop(m.run, crops[0], people, f.infer_s, info)
         retried = measure(info, m.decode, m.camera, again, jump, stature_m, pose_s)
         out[i] = retried if retried.ok else replace(m, error=closer_look.tried(m.error))
     return out
@@ -474,42 +518,43 @@ def _closer_look(
 def _on_crops(
     path: str,
     info: VideoInfo,
-    todo: dict[int, tuple[_Feeder, np.ndarray]],
+    todo: dict[int, tuple[_Feeder, list]],
     progress: ProgressFn | None = None,
-) -> dict[int, list[list[np.ndarray]]]:
-    """Every frame inferred again, by each feeder, on its fixed crop (video pixels): the
-    people per frame, in video pixels."""
+) -> dict[int, dict[int, list[np.ndarray]]]:
+    """Frames inferred again, by each feeder, on their crops (per frame a box in video
+    pixels, or None: not inferred again): per feeder, frame -> people, in video pixels.
+    Crops are cut from frames decoded at full resolution."""
     depth = max(max(f.size, f.threads + 1) for f, _ in todo.values())
-    in_flight = 0
-    n = max(len(f.people) for f, _ in todo.values())  # frames of the first pass
-    done = 0
+    n = max(len(crops) for _, crops in todo.values())  # frames of the first pass
+    sent: dict[int, list[int]] = {i: [] for i in todo}  # frames submitted, in order
+    taken = {i: 0 for i in todo}
 
-    def took() -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(n + min(done, n), 2 * n)
+    def take(i: int, f: _Feeder, keep: int) -> None:
+        while len(sent[i]) - taken[i] > keep:
+            f.take(sent[i][taken[i]])
+            taken[i] += 1
 
     for f, _ in todo.values():
         f.restart()
-    for frame in decode(path, info):
-        for f, box in todo.values():
+    for k, frame in enumerate(decode(path, info)):
+        for i, (f, crops) in todo.items():
+            box = crops[k] if k < len(crops) else None
+            if box is None:
+                continue
             part = second_look.crop(frame.image, frame.scale, box)
             if part is None:  # a region of under 16 px: the whole frame
-                f.submit(frame.image, frame.t, frame.scale)
+                f.submit(frame.image, frame.t, frame.scale, index=k)
             else:
-                f.submit(part.image, frame.t, frame.scale, (part.x0, part.y0))
-        in_flight += 1
-        if in_flight >= depth:
-            for f, _ in todo.values():
-                f.take()
-            in_flight -= 1
-            took()
-    for _ in range(in_flight):
-        for f, _ in todo.values():
-            f.take()
-        took()
-    return {i: f.restart() for i, (f, _) in todo.items()}
+                f.submit(part.image, frame.t, frame.scale, (part.x0, part.y0), index=k)
+            sent[i].append(k)
+            take(i, f, depth)
+        if progress is not None:
+            progress(n + min(k + 1, n), 2 * n)
+    out = {}
+    for i, (f, _) in todo.items():
+        take(i, f, 0)
+        out[i] = dict(zip(sent[i], f.restart()))
+    return out
 
 
 def _on_crop(

@@ -206,6 +206,8 @@ def _inference(m: Measured) -> dict:
         "schedule": "dense" if m.run.spec.options.dense else "sparse",
         "frames_inferred": m.run.frames_inferred,
         "frames_filled": m.run.frames_filled,
+        # frames inferred again on a crop following the jumper (focus.py; 0: not done)
+        "focus_crops": int((m.run.info.get("focus") or {}).get("crops", 0)),
         # the frames (or the closer look's crops) the model was given, in pixels
         "frame_size_px": list(m.run.frame_size) if m.run.frame_size else None,
     }

@@ -82,6 +82,7 @@ class BackendOptions:
     batch: int = 1
     quiet: bool = False
     dense: bool = False  # infer every frame (default: sparsely where nobody moves, sparse.py)
+    focus: bool = True  # infer the jumper again on crops that follow them (focus.py)
     # compare/bench: a GPU device asked by name whose provider is absent is an error
     # ("unavailable"), not a CPU fallback with a warning as in `kmo analyze`.
     require_device: bool = False

@@ -128,7 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dump", action="store_true", help="run the pose stage and pickle it")
     ap.add_argument("--cases", default=None, help="comma-separated case names")
     ap.add_argument(
-        "--set", default="main", choices=["main", "holdout", "holdout2", "holdout3"], help="which cases"
+        "--set",
+        default="main",
+        choices=["main", "holdout", "holdout2", "holdout3"],
+        help="which cases",
     )
     ap.add_argument("--cache", type=Path, default=ROOT / "build" / "accuracy")
     ap.add_argument("--jobs", type=int, default=2)
