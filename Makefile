@@ -44,8 +44,8 @@ $(PEER_VENV)/bin/kinemotion:
 	$(PYTHON) -m venv $(PEER_VENV)
 	$(PEER_VENV)/bin/python -m pip install --quiet "kinemotion==$(PEER_VERSION)"
 
-bench-peer: setup $(PEER_VENV)/bin/kinemotion  ## kmo vs the peer CLI (kinemotion, PyPI) on the 1080x1920 clip: interleaved medians, wall ratio, peak memory, kmo's breakdown, sparse vs dense, 1 vs N threads, MediaPipe's graph vs LiteRT
-	$(BIN)/python benchmarks/peer.py --peer $(PEER_VENV)/bin/kinemotion --repeats $(BENCH_REPEATS) --modes default,litert,dense,one
+bench-peer: setup $(PEER_VENV)/bin/kinemotion  ## kmo vs the peer CLI (kinemotion, PyPI) on the 1080x1920 clip: interleaved medians, wall ratio, peak memory, kmo's breakdown, sparse vs dense, 1 vs N threads, with and without focus, MediaPipe's graph vs LiteRT
+	$(BIN)/python benchmarks/peer.py --peer $(PEER_VENV)/bin/kinemotion --repeats $(BENCH_REPEATS) --modes default,nofocus,litert,dense,one
 
 bench-ray: setup  ## batch throughput: local pool vs Ray, 1 and 2 workers, the three samples
 	$(BIN)/python -m kinemotion_cli.bench_ray

@@ -117,6 +117,7 @@ KMO_MODES = {
     "dense": ["--dense"],  # the pose model on every frame (kmo before the sparse schedule)
     "side1280": ["--max-side", "1280"],  # frames shrunk to 720x1280 for the model
     "litert": [],  # MediaPipe's models on LiteRT instead of MediaPipe's graph (KMO_ENV)
+    "nofocus": ["--no-focus"],  # without the second pass on crops following the jumper
 }
 KMO_ENV = {"litert": {"KMO_MEDIAPIPE_RUNTIME": "litert"}}
 

@@ -17,7 +17,9 @@ Frames the sparse schedule filled in between are filled again from the new infer
 
 The crops depend only on the first pass's output, so the result is deterministic. A crop
 helps only when it makes the jumper larger to the detector: when the crops would not be
-much smaller than the picture (:data:`MAX_SHARE`), nothing is done.
+much smaller than the picture (:data:`MAX_SHARE`), nothing is done. Only MediaPipe is
+focused (:data:`BACKENDS`): RTMPose and RTMO have their own detectors, and no real model of
+theirs was at hand to validate crops with.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 
 from kinemotion_cli.landmarks import confident
 
+BACKENDS = ("mediapipe",)  # where focus was validated on the ground-truth cases
 MARGIN = 1.3  # crop side / the extent of the jumper's confident points
 REACH = 3  # frames from one where the jumper was seen that still get a crop
 MIN_POINTS = 8  # confident points a pose needs to place a crop

@@ -448,11 +448,14 @@ def _focus(
     progress: ProgressFn | None = None,
 ) -> list[Measured]:
     """Measure the jumper again on crops that follow them (``focus.py``), for every
-    configuration whose whole-frame pass found the jumper and whose crops are worth it; a
-    measurement that fails on the crops keeps the whole frame's, with a warning."""
+    MediaPipe configuration whose whole-frame pass found the jumper and whose crops are worth
+    it; a measurement that fails on the crops keeps the whole frame's, with a warning.
+    RTMPose and RTMO are left as they are: focus was validated on MediaPipe only."""
     todo = {}
     for i, (m, f, spec) in enumerate(zip(out, feeders, specs)):
         if f is None or m.track is None or not m.ok or not spec.options.focus:
+            continue
+        if f.backend.name not in focus.BACKENDS:
             continue
         crops = focus.boxes(m.track.landmarks, m.run.observed, info.width, info.height)
         if focus.worth(crops, info.width, info.height):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from kinemotion_cli import focus
+from tests.conftest import match_jumps, render_once, run_kmo, truth_jumps, truth_of
 
 
 def _person(cx: float, top: float, height: float = 300.0, score: float = 0.9) -> np.ndarray:
@@ -83,3 +86,30 @@ def test_filled_frames_get_the_jumper_interpolated_in_time_between_the_new_ones(
     assert n == 2
     np.testing.assert_allclose(out[1][0][:, 1], a[:, 1] + 7.5)
     np.testing.assert_allclose(out[2][0][:, 1], a[:, 1] + 10.5)
+
+
+# --------------------------------------------------------------------------- the real CLI
+
+
+@pytest.mark.e2e
+def test_a_jumper_beside_a_partner_is_timed_on_crops_that_follow_him(gt_dir) -> None:
+    """The man of the two-people front view swings his arms and rises on his toes beside a
+    partner: on the whole frame his feet were lost at takeoff (takeoff 28.5 ms late, exit
+    7); on the crops the jump is timed within the 60 fps bounds. ``--no-focus`` skips it."""
+    path = render_once(
+        gt_dir, "focus_arms_heel_tf_man_60", jump="cmj", source="two_front_man",
+        arm_swing=True, heel_rise_s=0.07, tuck_m=0.04,
+    )  # fmt: skip
+    proc = run_kmo("analyze", str(path), "--json")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["inference"]["focus_crops"] >= out["inference"]["frames_inferred"] - 2
+    ((tj, j),) = match_jumps(out["jumps"], truth_jumps(truth_of(path)))
+    assert j is not None and j["jump_type"] == "cmj"
+    for ev in ("takeoff_s", "landing_s"):
+        assert abs(j["events"][ev] - tj["events"][ev]) <= 0.008, ev
+    err = j["metrics"]["flight_time_s"] - tj["metrics"]["flight_time_s"]
+    assert abs(err) <= 0.008, f"flight time error {err * 1000:.1f} ms"
+    plain = json.loads(run_kmo("analyze", str(path), "--json", "--no-focus").stdout)
+    assert plain["inference"]["focus_crops"] == 0
+    assert plain["inference"]["frames_inferred"] == out["inference"]["frames_inferred"]
