@@ -66,6 +66,7 @@ def test_schema_2_object_of_one_video(one) -> None:
         "schedule": "sparse",
         "frames_inferred": n,
         "frames_filled": 0,
+        "focus_crops": 0,  # a measurement made without a video (no second pass)
         "frame_size_px": [720, 1280],
     }
     (j,) = obj["jumps"]
