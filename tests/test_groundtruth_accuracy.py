@@ -144,7 +144,8 @@ def test_summary_and_markdown() -> None:
     truth = _truth([_tj("cmj", 1.0, 1.5)], fps=30.0)
     k = normalize_kmo(_kmo2([{"jump_type": "cmj", "events": {"takeoff_s": 1.01, "landing_s": 1.52},
                               "metrics": {"flight_time_s": 0.51}}]), 0)  # fmt: skip
-    k["inference"] = {"schedule": "sparse", "frames_inferred": 150, "frames_filled": 50}
+    k["inference"] = {"schedule": "sparse", "frames_inferred": 150, "frames_filled": 50,
+                      "focus_crops": 140}  # fmt: skip
     r1 = evaluate_case("a", ["heel_rise"], truth, k)
     r2 = evaluate_case("b", ["heel_rise", "drift"], truth, normalize_kmo(None, 4))
     s = summarize([r1, r2])
@@ -155,9 +156,10 @@ def test_summary_and_markdown() -> None:
     md = render_markdown([r1, r2], s, {"command": "c", "date": "d", "kmo_version": "v"})
     assert "| a | 1 | cmj / cmj | 0 | +10.0 | +20.0 | +10.0 |" in md
     assert "MISSED" in md and "| heel_rise | 1/2 | 1/2 | 1/2 | 0 | 10.0 / 10.0 |" in md
-    assert md.count("| ok | PASS | 150/200 |") == 1 and "| FAIL | – |" in md
+    assert md.count("| ok | PASS | 150/200 +140 |") == 1 and "| FAIL | – |" in md
     assert s["overall"]["frames_inferred"] == 150 and s["overall"]["frames_filled"] == 50
     assert "150 of 200 frames inferred (75 %), 50 filled" in md
+    assert s["overall"]["focus_crops"] == 140 and "Focus inferred 140 frames again" in md
 
 
 def test_errors_are_set_against_the_stated_uncertainty() -> None:

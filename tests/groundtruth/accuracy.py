@@ -294,6 +294,7 @@ def summarize(results: list[dict]) -> dict:
         inf = [r["inference"] for r in rs if r.get("inference")]
         s["frames_inferred"] = sum(i["frames_inferred"] for i in inf)
         s["frames_filled"] = sum(i["frames_filled"] for i in inf)
+        s["focus_crops"] = sum(i.get("focus_crops", 0) for i in inf)
         out[g] = s
     return out
 
@@ -362,7 +363,9 @@ def render_markdown(results: list[dict], summary: dict, meta: dict) -> str:
             f"measured): {total['frames_inferred']} of {shown} frames inferred "
             f"({100 * total['frames_inferred'] / shown:.0f} %), {total['frames_filled']} "
             "filled between still coarse frames (`sparse.py`); with `-- --dense` every frame "
-            "is inferred. Per case: the *frames* column (inferred / all).",
+            f"is inferred. Focus inferred {total['focus_crops']} frames again on crops that "
+            "follow the jumper (`focus.py`; `-- --no-focus` skips it). Per case: the *frames* "
+            "column (inferred / all, + frames inferred again on crops).",
         ]
     lines += [
         "",
@@ -379,6 +382,7 @@ def render_markdown(results: list[dict], summary: dict, meta: dict) -> str:
         inf = r.get("inference")
         frames = (
             f"{inf['frames_inferred']}/{inf['frames_inferred'] + inf['frames_filled']}"
+            f" +{inf.get('focus_crops', 0)}"
             if inf
             else "–"
         )
