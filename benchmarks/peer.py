@@ -152,6 +152,7 @@ def kmo_breakdown(run: dict) -> dict:
         "inferred": (obj.get("inference") or {}).get("frames_inferred"),
         "filled": (obj.get("inference") or {}).get("frames_filled"),
         "schedule": (obj.get("inference") or {}).get("schedule"),
+        "focus": (obj.get("inference") or {}).get("focus_crops"),
         "flight_time_s": ((obj.get("summary") or {}).get("mean") or {}).get("flight_time_s"),
         "jump_height_m": ((obj.get("summary") or {}).get("mean") or {}).get("jump_height_m"),
     }
@@ -220,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         r = rows[-1]
         print(
             f"  frames {r.get('frames')}: {r.get('inferred')} inferred, {r.get('filled')} "
-            f"filled ({r.get('schedule')} schedule); on {r.get('threads')} threads "
+            f"filled ({r.get('schedule')} schedule), {r.get('focus')} again on crops "
+            f"following the jumper (focus); on {r.get('threads')} threads "
             f"(inference_s is summed over them); flight {r.get('flight_time_s')} s, "
             f"height {r.get('jump_height_m')} m"
         )

@@ -50,14 +50,16 @@ def _extent(person: np.ndarray) -> tuple[np.ndarray, float] | None:
     return (lo + hi) / 2, float(max(hi - lo))
 
 
-def boxes(landmarks: np.ndarray, observed: Sequence[bool], width: int, height: int) -> list:
+def boxes(
+    landmarks: np.ndarray, observed: Sequence[bool], width: int, height: int
+) -> list[Box | None]:
     """Per frame, the crop (video pixels) to infer the jumper on, or None: frames filled in
     between (``observed`` False) and frames farther than :data:`REACH` from a pose get none.
     ``landmarks``: the jumper's ``(T, 26, 3)`` whole-frame landmarks, NaN where not seen."""
     n = len(landmarks)
     ext = [_extent(p) for p in landmarks]
     seen = np.array([e is not None for e in ext])
-    out: list = [None] * n
+    out: list[Box | None] = [None] * n
     for i in range(n):
         if observed and not observed[i]:
             continue
