@@ -56,17 +56,16 @@ def boxes(
     """Per frame, the crop (video pixels) to infer the jumper on, or None: frames filled in
     between (``observed`` False) and frames farther than :data:`REACH` from a pose get none.
     ``landmarks``: the jumper's ``(T, 26, 3)`` whole-frame landmarks, NaN where not seen."""
-    n = len(landmarks)
     ext = [_extent(p) for p in landmarks]
-    seen = np.array([e is not None for e in ext])
-    out: list[Box | None] = [None] * n
-    for i in range(n):
+    seen = [e is not None for e in ext]
+    out: list[Box | None] = [None] * len(landmarks)
+    for i in range(len(landmarks)):
         if observed and not observed[i]:
             continue
-        near = [k for k in range(max(0, i - REACH), min(n, i + REACH + 1)) if seen[k]]
-        if not near:
+        k = _nearest_seen(seen, i)
+        if k is None:
             continue
-        centre, size = ext[min(near, key=lambda k: (abs(k - i), k))]
+        centre, size = ext[k]
         half = MARGIN * size / 2
         x0, x1 = _inside(centre[0], half, width)
         y0, y1 = _inside(centre[1], half, height)
@@ -106,12 +105,11 @@ def nearest(people: Sequence[np.ndarray], ref: np.ndarray) -> int | None:
     return i if d[i] <= SAME_BODY * e[1] else None
 
 
-def _reference(landmarks: np.ndarray, i: int) -> np.ndarray | None:
-    """The jumper's pose at frame ``i``, else in the nearest frame within :data:`REACH`."""
-    n = len(landmarks)
-    near = [k for k in range(max(0, i - REACH), min(n, i + REACH + 1))]
-    near = [k for k in sorted(near, key=lambda k: (abs(k - i), k)) if _extent(landmarks[k])]
-    return landmarks[near[0]] if near else None
+def _nearest_seen(seen: Sequence[bool], i: int) -> int | None:
+    """The frame nearest to ``i`` (the earlier on a tie), within :data:`REACH`, where the
+    jumper was seen (``seen``: per frame, a pose with :data:`MIN_POINTS`)."""
+    near = [k for k in range(max(0, i - REACH), min(len(seen), i + REACH + 1)) if seen[k]]
+    return min(near, key=lambda k: (abs(k - i), k)) if near else None
 
 
 def merge(
@@ -128,16 +126,18 @@ def merge(
     somebody the whole frame showed. Filled frames get the jumper interpolated between the
     replaced frames around them."""
     out = [list(p) for p in people]
+    seen = [_extent(p) is not None for p in landmarks]
     mine: dict[int, tuple[int, np.ndarray]] = {}  # frame -> (index in out[i], new person)
     for i, found in sorted(on_crops.items()):
-        ref = _reference(landmarks, i)
-        if ref is None:
+        k_ref = _nearest_seen(seen, i)
+        if k_ref is None:
             continue
+        ref = landmarks[k_ref]
         j = nearest(found, ref)
         if j is None:
             continue
         new = found[j]
-        k = nearest(out[i], landmarks[i]) if _extent(landmarks[i]) else None
+        k = nearest(out[i], landmarks[i]) if seen[i] else None
         if k is None and nearest(out[i], new) is not None:
             continue  # the crop found somebody else the whole frame shows
         if k is None:
@@ -147,13 +147,14 @@ def merge(
             out[i][k] = new
         mine[i] = (k, new)
     if observed:
-        _refill(out, landmarks, mine, observed, times)
+        _refill(out, landmarks, seen, mine, observed, times)
     return tuple(out), len(mine)
 
 
 def _refill(
     out: list[list[np.ndarray]],
     landmarks: np.ndarray,
+    seen: Sequence[bool],
     mine: dict[int, tuple[int, np.ndarray]],
     observed: Sequence[bool],
     times: np.ndarray,
@@ -173,7 +174,7 @@ def _refill(
         if a in mine and b in mine:
             pa, pb = mine[a][1], mine[b][1]
             for f in range(i, j):
-                k = nearest(out[f], landmarks[f]) if _extent(landmarks[f]) else None
+                k = nearest(out[f], landmarks[f]) if seen[f] else None
                 if k is None:
                     continue
                 w = (times[f] - times[a]) / (times[b] - times[a])
